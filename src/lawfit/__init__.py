@@ -1,0 +1,41 @@
+"""lawfit: fit scaling laws to small training runs and forecast large ones.
+
+>>> import lawfit
+>>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
+>>> round(f.params["alpha"], 4), round(f.params["beta"], 4), round(f.params["E"], 4)
+(0.3473, 0.3672, 1.8172)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import datasets
+from .data import Runs, load_runs
+from .errors import ConvergenceWarning, DataError, FitFileError, FormulaError, LawfitError, LawfitWarning
+from .fit import Fit, fit, load_fit
+from .laws import Law, ParamSpec, formula_law, get_law
+from .objectives import Objective
+from .search import SearchOptions
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "Fit",
+    "FitFileError",
+    "FormulaError",
+    "Law",
+    "LawfitError",
+    "LawfitWarning",
+    "Objective",
+    "ParamSpec",
+    "Runs",
+    "SearchOptions",
+    "__version__",
+    "datasets",
+    "fit",
+    "formula_law",
+    "get_law",
+    "load_fit",
+    "load_runs",
+]

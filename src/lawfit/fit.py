@@ -1,0 +1,351 @@
+"""``fit(data, law)`` -> an immutable :class:`Fit`: parameters, objective, convergence; predict, save, load."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .data import Runs, load_runs
+from .errors import ConvergenceWarning, FitFileError, LawfitError
+from .laws import Law, resolve_law
+from .laws import law_from_spec as _law_from_spec
+from .objectives import Objective
+from .search import SearchOptions, search
+
+__all__ = ["SCHEMA_VERSION", "Fit", "fit", "load_fit"]
+
+#: Version of the saved-fit format; bumped when a field changes meaning.
+SCHEMA_VERSION = 1
+_SCHEMA = "lawfit.fit"
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted law: what was fitted, how well, and how to use it.
+
+    Attributes
+    ----------
+    law : Law
+        The fitted law.
+    params : Mapping[str, float]
+        Best parameters in natural units (read-only).
+    objective : float
+        The objective at ``params``.
+    n_points : int
+        The number of runs fitted.
+    converged : bool
+        Whether the local polish of the best start met its tolerances.
+    message : str
+        The search's account of the optimum: convergence, how many polished starts agree, parameters at a bound.
+    loss : Objective
+        What was minimised.
+    data : Mapping[str, Any]
+        A summary of the runs: source, the range of each input, columns derived from C = 6ND.
+    search : Mapping[str, Any]
+        The search's figures: starts, polished starts, agreeing starts, steps, gradient norm, bounds hit.
+
+    Examples
+    --------
+    >>> import lawfit
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
+    >>> f.converged
+    True
+    """
+
+    law: Law
+    params: Mapping[str, float]
+    objective: float
+    n_points: int
+    converged: bool
+    message: str
+    loss: Objective = field(default_factory=Objective)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    search: Mapping[str, Any] = field(default_factory=dict)
+    lawfit_version: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType({k: float(v) for k, v in self.params.items()}))
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+        object.__setattr__(self, "search", MappingProxyType(dict(self.search)))
+        if not self.lawfit_version:
+            from . import __version__
+
+            object.__setattr__(self, "lawfit_version", __version__)
+
+    # -- use -----------------------------------------------------------------------------------------------------
+    def predict(self, **inputs: Any) -> np.ndarray:
+        """The law's prediction at the given sizes (arrays broadcast together).
+
+        Give the law's inputs by name (``N=..., D=...``); for a law of N and D, two of N, D, C are enough (the
+        third follows from C = 6ND).
+
+        >>> import lawfit
+        >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
+        >>> f.predict(N=70e9, D=1.4e12).shape
+        ()
+        """
+        values = _complete_inputs(self.law.inputs, inputs)
+        return self.law.predict(self.params, **values)
+
+    # -- display -------------------------------------------------------------------------------------------------
+    def summary(self) -> str:
+        """A readable table of the fit."""
+        lines = [f"law        {self.law.name}: L = {self.law.formula}"]
+        source = self.data.get("source", "")
+        lines.append(f"data       {self.n_points} runs" + (f" from {source}" if source else ""))
+        for note in self.data.get("notes", ()):
+            lines.append(f"           {note}")
+        lines.append(f"objective  {self.loss.describe()}: {self.objective:.6e}")
+        status = "converged" if self.converged else "NOT CONVERGED"
+        lines.append(f"search     {status}: {self.message} ({self.search.get('n_starts', 0):,} starts)")
+        lines.append("")
+        width = max(len(n) for n in self.params)
+        lines.append(f"  {'parameter':<{max(width, 9)}}  {'value':>14}")
+        for name, value in self.params.items():
+            lines.append(f"  {name:<{max(width, 9)}}  {value:>14.6g}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # -- save and load -------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, stamped with the schema and lawfit versions."""
+        return _jsonable(
+            {
+                "schema": _SCHEMA,
+                "schema_version": SCHEMA_VERSION,
+                "lawfit_version": self.lawfit_version,
+                "law": {"name": self.law.name, "formula": self.law.formula, "spec": dict(self.law.spec)},
+                "params": dict(self.params),
+                "objective": self.objective,
+                "n_points": self.n_points,
+                "converged": self.converged,
+                "message": self.message,
+                "loss": self.loss.to_dict(),
+                "data": dict(self.data),
+                "search": dict(self.search),
+            }
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit as JSON to ``path``; returns the path."""
+        path = Path(path)
+        try:
+            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        except OSError as exc:
+            raise FitFileError(f"Cannot write the fit to '{path}': {exc.strerror}. Choose a writable path.") from None
+        return path
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Fit:
+        """Rebuild a fit from :meth:`to_dict`'s output; a file from a newer schema is refused with a reason."""
+        if not isinstance(record, Mapping) or record.get("schema") != _SCHEMA:
+            raise FitFileError("This is not a lawfit fit: its 'schema' field is not 'lawfit.fit'.")
+        version = record.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise FitFileError(
+                f"This fit was written with schema version {version!r}, newer than this lawfit reads "
+                f"({SCHEMA_VERSION}); upgrade lawfit to read it."
+            )
+        try:
+            law = _law_from_spec(_restore(record["law"]["spec"]))
+            params = {k: float(v) for k, v in _restore(record["params"]).items()}
+            missing = set(law.param_names) - set(params)
+            if missing:
+                raise FitFileError(f"The saved fit lacks values for parameters {sorted(missing)} of its law.")
+            return cls(
+                law=law,
+                params={name: params[name] for name in law.param_names},
+                objective=float(_restore(record["objective"])),
+                n_points=int(record["n_points"]),
+                converged=bool(record["converged"]),
+                message=str(record["message"]),
+                loss=Objective(**record["loss"]),
+                data=_restore(record.get("data", {})),
+                search=_restore(record.get("search", {})),
+                lawfit_version=str(record.get("lawfit_version", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            raise FitFileError(f"The saved fit is incomplete or malformed ({exc!r}); save it again.") from None
+
+
+def load_fit(path: str | Path) -> Fit:
+    """Read a fit saved by :meth:`Fit.save`.
+
+    >>> import lawfit, tempfile, os
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
+    >>> path = f.save(os.path.join(tempfile.mkdtemp(), "fit.json"))
+    >>> lawfit.load_fit(path).params == f.params
+    True
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise FitFileError(f"Cannot read the fit file '{path}': {exc.strerror}.") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FitFileError(f"The fit file '{path}' is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    try:
+        return Fit.from_dict(record)
+    except FitFileError as exc:
+        raise FitFileError(f"'{path}': {exc}") from None
+
+
+def fit(
+    data: Runs | Any,
+    law: Law | str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    reduction: str = "sum",
+    weights: Sequence[float] | np.ndarray | None = None,
+    grid: Mapping[str, Sequence[float]] | np.ndarray | None = None,
+    search_options: SearchOptions | None = None,
+    **law_options: Any,
+) -> Fit:
+    """Fit a scaling law to runs by a global search.
+
+    Parameters
+    ----------
+    data : path, DataFrame, mapping of columns or Runs
+        The runs (see :func:`lawfit.load_runs`).
+    law : str or Law
+        A built-in law's name (``"power"``, ``"chinchilla"``, ``"kaplan"``), a formula such as
+        ``"E + A/N**alpha + B/D**beta"``, or a :class:`Law`.
+    columns : mapping, optional
+        Canonical name -> column of ``data``, e.g. ``{"N": "Model Size"}``.
+    loss : {"huber", "mse-log", "mse"}
+        The objective; ``delta`` is Huber's threshold on log residuals, ``reduction`` "sum" or "mean".
+    weights : array, optional
+        Per-run weights (overrides the data's ``weight`` column). A weight of 2 counts a run twice.
+    grid : mapping or array, optional
+        Start values: per parameter (name -> values, replacing the law's grid for those) or a whole array of
+        starts ``(n_starts, n_params)`` in natural units.
+    search_options : SearchOptions, optional
+        Settings of the global search.
+    **law_options
+        Options of a built-in law, e.g. ``x="N"`` for ``power``.
+
+    Returns
+    -------
+    Fit
+
+    Examples
+    --------
+    >>> import lawfit
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
+    >>> round(f.params["alpha"], 2)
+    0.35
+    """
+    runs = load_runs(data, columns=columns)
+    the_law = resolve_law(law, **law_options)
+    objective = Objective(loss=loss, delta=delta, reduction=reduction)  # type: ignore[arg-type]
+    the_grid: np.ndarray | None = None
+    if isinstance(grid, Mapping):
+        the_law = the_law.with_grid(grid)
+    elif grid is not None:
+        the_grid = np.asarray(grid, dtype=np.float64)
+
+    runs.require_points(len(the_law.params), the_law.name)
+    inputs = runs.inputs(the_law.inputs)
+    y = runs.column("loss")
+    w = runs.weights if weights is None else _check_weights(weights, len(runs))
+    result = search(the_law, objective, inputs, y, w, grid=the_grid, options=search_options)
+    if not result.converged:
+        warnings.warn(ConvergenceWarning(result.message, objective=result.objective), stacklevel=2)
+    return Fit(
+        law=the_law,
+        params=result.params,
+        objective=result.objective,
+        n_points=len(runs),
+        converged=result.converged,
+        message=result.message,
+        loss=objective,
+        data=_data_summary(runs, the_law),
+        search={
+            "n_starts": result.n_starts,
+            "n_polished": result.n_polished,
+            "n_agree": result.n_agree,
+            "steps": result.steps,
+            "gradient_norm": result.gradient_norm,
+            "at_bounds": list(result.at_bounds),
+        },
+    )
+
+
+def _check_weights(weights: Any, n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise LawfitError(f"The 'weights' must have one value per run ({n}). Got shape {w.shape} instead.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise LawfitError("The 'weights' must be finite and >= 0, with at least one > 0.")
+    return w
+
+
+def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
+    ranges = {}
+    for name in (*law.inputs, "loss"):
+        values = runs.column(name)
+        ranges[name] = [float(values.min()), float(values.max())]
+    return {"source": runs.source, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
+
+
+def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    values = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
+    unknown = set(values) - {"N", "D", "C"}
+    if unknown:
+        raise LawfitError(f"Unknown inputs {sorted(unknown)}; give the law's inputs {list(needed)} by name.")
+    missing = [k for k in needed if k not in values]
+    if missing and len(missing) == 1 and len({"N", "D", "C"} & set(values)) >= 2:
+        (k,) = missing
+        if k == "N":
+            values["N"] = values["C"] / (6.0 * values["D"])
+        elif k == "D":
+            values["D"] = values["C"] / (6.0 * values["N"])
+        else:
+            values["C"] = 6.0 * values["N"] * values["D"]
+        missing = []
+    if missing:
+        raise LawfitError(
+            f"The law needs inputs {list(needed)}; missing {missing}. Give them by name, e.g. "
+            + ", ".join(f"{k}=..." for k in needed)
+        )
+    for k in needed:
+        if np.any(~np.isfinite(values[k])) or np.any(values[k] <= 0):
+            raise LawfitError(f"Input {k} must be finite and > 0 to predict.")
+    return {k: values[k] for k in needed}
+
+
+def _jsonable(value: Any) -> Any:
+    # JSON has no inf or nan: store them as strings, and restore them on load.
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    return value

@@ -1,0 +1,68 @@
+"""Scaling laws: the :class:`Law` value, the built-in families and user formulas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import LawfitError
+from ._base import INPUT_NAMES, Law, ParamSpec
+from .chinchilla import chinchilla
+from .formula import formula_law
+from .kaplan import kaplan
+from .power import power
+
+__all__ = [
+    "BUILTIN_LAWS",
+    "INPUT_NAMES",
+    "Law",
+    "ParamSpec",
+    "chinchilla",
+    "formula_law",
+    "get_law",
+    "kaplan",
+    "power",
+    "resolve_law",
+]
+
+#: Built-in laws by name; each entry builds the law from keyword options.
+BUILTIN_LAWS = {"power": power, "chinchilla": chinchilla, "kaplan": kaplan}
+
+
+def get_law(name: str, **options: Any) -> Law:
+    """A built-in law by name.
+
+    >>> get_law("power", x="N").inputs
+    ('N',)
+    """
+    try:
+        factory = BUILTIN_LAWS[name]
+    except KeyError:
+        raise LawfitError(
+            f"Unknown law {name!r}. Built-in laws: {', '.join(BUILTIN_LAWS)}; or give a formula such as "
+            "'E + A/N**alpha + B/D**beta'."
+        ) from None
+    try:
+        return factory(**options)
+    except TypeError:
+        raise LawfitError(f"Law {name!r} takes no options {sorted(options)}.") from None
+
+
+def resolve_law(law: Law | str, **options: Any) -> Law:
+    """A :class:`Law` from a law, a built-in name or a formula string."""
+    if isinstance(law, Law):
+        return law
+    if not isinstance(law, str):
+        raise LawfitError(f"A law must be a Law, a built-in name or a formula string. Got {type(law).__name__}.")
+    if law.strip() in BUILTIN_LAWS:
+        return get_law(law.strip(), **options)
+    if law.strip().isidentifier():
+        return get_law(law.strip(), **options)  # raises the unknown-law message
+    return formula_law(law)
+
+
+def law_from_spec(spec: dict[str, Any]) -> Law:
+    """Rebuild a law from its ``spec`` (as saved in a fit file)."""
+    if "formula" in spec:
+        return formula_law(spec["formula"], params=spec.get("params"))
+    options = {k: v for k, v in spec.items() if k != "builtin"}
+    return get_law(spec["builtin"], **options)

@@ -1,0 +1,185 @@
+"""The :class:`Law` value: named, bounded parameters and a pure JAX function of the inputs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import LawfitError
+
+__all__ = ["INPUT_NAMES", "Law", "ParamSpec"]
+
+#: The inputs a law may read, in the canonical column names of :class:`lawfit.Runs`.
+INPUT_NAMES: tuple[str, ...] = ("N", "D", "C")
+
+Scale = Literal["linear", "log"]
+Params = Mapping[str, Any]
+Inputs = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a law.
+
+    Parameters
+    ----------
+    name : str
+        The name used in formulas, results and saved fits.
+    lower, upper : float
+        Bounds in natural units (``-inf``/``inf`` for none). A log-scale parameter must have ``lower >= 0``.
+    scale : {"linear", "log"}
+        The space the search moves in. ``"log"`` searches ``log(value)``, so the value stays positive.
+    grid : tuple of float
+        Start values in natural units; the law's start grid is the product over its parameters.
+
+    Examples
+    --------
+    >>> ParamSpec("alpha", lower=0.0, grid=(0.0, 0.5, 1.0)).scale
+    'linear'
+    """
+
+    name: str
+    lower: float = -math.inf
+    upper: float = math.inf
+    scale: Scale = "linear"
+    grid: tuple[float, ...] = (0.0,)
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise LawfitError(f"A parameter name must be an identifier. Got {self.name!r} instead.")
+        if self.scale not in ("linear", "log"):
+            raise LawfitError(
+                f"The 'scale' of parameter {self.name} must be 'linear' or 'log'. Got {self.scale!r} instead."
+            )
+        if not self.lower < self.upper:
+            raise LawfitError(
+                f"Parameter {self.name} needs lower < upper. Got lower={self.lower}, upper={self.upper} instead."
+            )
+        if self.scale == "log" and self.lower < 0:
+            raise LawfitError(f"Log-scale parameter {self.name} must have lower >= 0. Got {self.lower} instead.")
+        grid = tuple(float(v) for v in self.grid)
+        if not grid:
+            raise LawfitError(f"Parameter {self.name} needs at least one start value in its grid.")
+        if self.scale == "log" and min(grid) <= 0:
+            raise LawfitError(f"Start values of log-scale parameter {self.name} must be > 0. Got {min(grid)}.")
+        object.__setattr__(self, "grid", grid)
+
+    def to_internal(self, value: Any) -> Any:
+        """Natural units -> the search space (log for log-scale parameters)."""
+        return np.log(value) if self.scale == "log" else np.asarray(value, dtype=np.float64)
+
+    @property
+    def internal_bounds(self) -> tuple[float, float]:
+        if self.scale == "log":
+            lo = math.log(self.lower) if self.lower > 0 else -math.inf
+            return lo, math.log(self.upper) if math.isfinite(self.upper) else math.inf
+        return self.lower, self.upper
+
+
+def _default_log_fn(fn: Callable[[Params, Inputs], Any]) -> Callable[[Params, Inputs], Any]:
+    import jax.numpy as jnp
+
+    def log_fn(params: Params, inputs: Inputs) -> Any:
+        return jnp.log(fn(params, inputs))
+
+    return log_fn
+
+
+@dataclass(frozen=True)
+class Law:
+    """A scaling law: named parameters with bounds and start grids, and a pure JAX function.
+
+    Parameters
+    ----------
+    name : str
+        Short name, shown in tables and saved fits.
+    inputs : tuple of str
+        The columns the law reads, from ``N``, ``D``, ``C``.
+    params : tuple of ParamSpec
+        The free parameters.
+    fn : callable
+        ``fn(params, inputs) -> loss``; ``params`` and ``inputs`` map names to JAX arrays. Must be pure JAX.
+    log_fn : callable, optional
+        ``log(fn)``, written for numerical stability (for example with ``logsumexp``). Derived from ``fn`` if absent.
+    formula : str
+        The law in words, for display.
+    spec : dict
+        How to rebuild the law when a saved fit is loaded (``{"builtin": name, ...}`` or ``{"formula": text}``).
+    guess : callable, optional
+        ``guess(inputs, loss) -> array (k, n_params)`` of extra start points in natural units, found from the data.
+
+    Examples
+    --------
+    >>> from lawfit.laws import get_law
+    >>> get_law("chinchilla").param_names
+    ('E', 'A', 'B', 'alpha', 'beta')
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    params: tuple[ParamSpec, ...]
+    fn: Callable[[Params, Inputs], Any] = field(repr=False)
+    formula: str = ""
+    spec: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    log_fn: Callable[[Params, Inputs], Any] | None = field(default=None, repr=False)
+    guess: Callable[[Inputs, np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = [x for x in self.inputs if x not in INPUT_NAMES]
+        if unknown:
+            raise LawfitError(f"Law {self.name} reads unknown inputs {unknown}; inputs must be among {INPUT_NAMES}.")
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise LawfitError(f"Law {self.name} has duplicate parameter names: {names}.")
+        clash = set(names) & set(INPUT_NAMES)
+        if clash:
+            raise LawfitError(f"Law {self.name} uses input names {sorted(clash)} as parameters; rename them.")
+        if not self.params:
+            raise LawfitError(f"Law {self.name} has no free parameters to fit.")
+        if self.log_fn is None:
+            object.__setattr__(self, "log_fn", _default_log_fn(self.fn))
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Identifies the law's shape for the compile cache: equal keys mean the same JAX function."""
+        spec = tuple(sorted((k, repr(v)) for k, v in self.spec.items()))
+        shape = tuple((p.name, p.lower, p.upper, p.scale) for p in self.params)
+        return (self.name, self.inputs, shape, spec or (id(self.fn),))
+
+    def start_grid(self) -> np.ndarray:
+        """The product of the parameters' start grids, shape ``(n_starts, n_params)``, natural units."""
+        axes = [np.asarray(p.grid, dtype=np.float64) for p in self.params]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        return np.stack([m.ravel() for m in mesh], axis=1)
+
+    def with_grid(self, grid: Mapping[str, Sequence[float]]) -> Law:
+        """A copy of the law whose start grid is replaced, per parameter, by ``grid``."""
+        unknown = set(grid) - set(self.param_names)
+        if unknown:
+            raise LawfitError(
+                f"The grid names unknown parameters {sorted(unknown)} of law {self.name}; "
+                f"its parameters are {list(self.param_names)}."
+            )
+        from dataclasses import replace
+
+        params = tuple(replace(p, grid=tuple(grid[p.name])) if p.name in grid else p for p in self.params)
+        return replace(self, params=params)
+
+    def predict(self, params: Params, **inputs: Any) -> np.ndarray:
+        """Evaluate the law at ``inputs`` (arrays in natural units) with ``params`` (name -> value)."""
+        from .._jax import jnp
+
+        missing = [x for x in self.inputs if x not in inputs]
+        if missing:
+            raise LawfitError(f"Law {self.name} needs inputs {list(self.inputs)}; missing {missing}.")
+        arrays = {k: jnp.asarray(np.asarray(inputs[k], dtype=np.float64)) for k in self.inputs}
+        values = {k: jnp.asarray(float(params[k])) for k in self.param_names}
+        return np.asarray(self.fn(values, arrays), dtype=np.float64)

@@ -1,0 +1,55 @@
+"""Chinchilla (Hoffmann et al. 2022, Approach 3): ``L = E + A/N**alpha + B/D**beta``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._base import Law, ParamSpec
+
+__all__ = ["chinchilla"]
+
+# Hoffmann et al.'s start grid, in log space for E, A, B: a, b in {0, 5, ..., 25}, e in {-1, -0.5, ..., 1},
+# alpha, beta in {0, 0.5, ..., 2}: 4,500 starts.
+_LOG_AB = tuple(math.exp(v) for v in range(0, 30, 5))
+_LOG_E = tuple(math.exp(v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0))
+_EXPONENTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+
+
+def chinchilla() -> Law:
+    """``L(N, D) = E + A/N**alpha + B/D**beta``, evaluated in log space as ``LSE(log A - alpha log N, ...)``.
+
+    >>> law = chinchilla()
+    >>> law.start_grid().shape
+    (4500, 5)
+    """
+
+    def fn(p: Any, inputs: Any) -> Any:
+        return p["E"] + p["A"] / inputs["N"] ** p["alpha"] + p["B"] / inputs["D"] ** p["beta"]
+
+    def log_fn(p: Any, inputs: Any) -> Any:
+        from .._jax import jax, jnp
+
+        log_n, log_d = jnp.log(inputs["N"]), jnp.log(inputs["D"])
+        terms = jnp.stack(
+            jnp.broadcast_arrays(
+                jnp.log(p["A"]) - p["alpha"] * log_n, jnp.log(p["B"]) - p["beta"] * log_d, jnp.log(p["E"])
+            )
+        )
+        return jax.nn.logsumexp(terms, axis=0)
+
+    return Law(
+        name="chinchilla",
+        inputs=("N", "D"),
+        params=(
+            ParamSpec("E", lower=0.0, scale="log", grid=_LOG_E),
+            ParamSpec("A", lower=0.0, scale="log", grid=_LOG_AB),
+            ParamSpec("B", lower=0.0, scale="log", grid=_LOG_AB),
+            ParamSpec("alpha", lower=0.0, grid=_EXPONENTS),
+            ParamSpec("beta", lower=0.0, grid=_EXPONENTS),
+        ),
+        fn=fn,
+        log_fn=log_fn,
+        formula="E + A/N**alpha + B/D**beta",
+        spec={"builtin": "chinchilla"},
+    )

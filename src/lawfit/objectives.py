@@ -1,0 +1,108 @@
+"""How a fit is scored: Huber on log residuals, squared log residuals, squared residuals; all with sample weights.
+
+The loss functions are small pure functions of the residual; :class:`Objective` combines one with a law.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import LawfitError
+
+__all__ = ["LOSSES", "Objective", "huber", "squared"]
+
+#: The names accepted for ``loss``.
+LOSSES: tuple[str, ...] = ("huber", "mse-log", "mse")
+
+
+def huber(residual: Any, *, delta: float) -> Any:
+    """Huber loss: ``r**2/2`` for ``|r| <= delta``, ``delta*(|r| - delta/2)`` beyond (as ``scipy.special.huber``).
+
+    >>> float(huber(0.5, delta=1.0)), float(huber(3.0, delta=1.0))
+    (0.125, 2.5)
+    """
+    from ._jax import jnp
+
+    r = jnp.abs(residual)
+    return jnp.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta))
+
+
+def squared(residual: Any) -> Any:
+    """Squared residual ``r**2``.
+
+    >>> float(squared(3.0))
+    9.0
+    """
+    from ._jax import jnp
+
+    return jnp.square(jnp.asarray(residual))
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The score a fit minimises: ``sum_i w_i * rho(r_i)`` (or its weighted mean).
+
+    Parameters
+    ----------
+    loss : {"huber", "mse-log", "mse"}
+        ``"huber"``: Huber with ``delta`` on ``log(y) - log(prediction)`` (Hoffmann et al. 2022 use delta = 1e-3).
+        ``"mse-log"``: squared log residuals. ``"mse"``: squared residuals ``y - prediction``.
+    delta : float
+        Huber's threshold, in log-loss units. Ignored by the other losses.
+    reduction : {"sum", "mean"}
+        Sum over points (the literature's choice for Approach 3) or weighted mean.
+
+    Examples
+    --------
+    >>> Objective("huber", delta=1e-3).describe()
+    'Huber (delta=0.001) on log residuals, summed'
+    """
+
+    loss: Literal["huber", "mse-log", "mse"] = "huber"
+    delta: float = 1e-3
+    reduction: Literal["sum", "mean"] = "sum"
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise LawfitError(f"The 'loss' parameter must be one of {', '.join(LOSSES)}. Got {self.loss!r} instead.")
+        delta = self.delta
+        if isinstance(delta, bool) or not isinstance(delta, int | float) or not (0 < delta < math.inf):
+            raise LawfitError(f"The 'delta' parameter of huber must be a float in (0, inf). Got {delta!r} instead.")
+        if self.reduction not in ("sum", "mean"):
+            raise LawfitError(f"The 'reduction' parameter must be 'sum' or 'mean'. Got {self.reduction!r} instead.")
+        object.__setattr__(self, "delta", float(delta))
+
+    @property
+    def in_log_space(self) -> bool:
+        return self.loss != "mse"
+
+    def describe(self) -> str:
+        what = {
+            "huber": f"Huber (delta={self.delta:g}) on log residuals",
+            "mse-log": "squared log residuals",
+            "mse": "squared residuals",
+        }[self.loss]
+        return f"{what}, {'summed' if self.reduction == 'sum' else 'weighted mean'}"
+
+    def pointwise(self, residual: Any) -> Any:
+        return huber(residual, delta=self.delta) if self.loss == "huber" else squared(residual)
+
+    def residuals(self, law: Any, params: Mapping[str, Any], inputs: Mapping[str, Any], y: Any) -> Any:
+        """``log(y) - log_fn`` for the log losses, ``y - fn`` for ``mse``."""
+        from ._jax import jnp
+
+        if self.in_log_space:
+            return jnp.log(y) - law.log_fn(params, inputs)
+        return y - law.fn(params, inputs)
+
+    def __call__(self, law: Any, params: Mapping[str, Any], inputs: Mapping[str, Any], y: Any, weights: Any) -> Any:
+        from ._jax import jnp
+
+        total = jnp.sum(weights * self.pointwise(self.residuals(law, params, inputs, y)))
+        return total if self.reduction == "sum" else total / jnp.sum(weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loss": self.loss, "delta": self.delta, "reduction": self.reduction}

@@ -1,0 +1,356 @@
+"""The global search: start grid -> every start scored at once -> the promising kept -> batched local polish.
+
+All of it runs in one compiled JAX function per law shape (float64, ``vmap`` over starts, optimistix BFGS for the
+local steps). Stages:
+
+1. score every start of the grid in one batched evaluation;
+2. *explore*: take the ``n_explore`` best starts and run a few BFGS steps from each, batched;
+3. *polish*: take the ``n_polish`` best of those and run BFGS to convergence, batched;
+4. keep the best, and report how many polished starts reached the same optimum.
+
+Bounds are kept exactly with a clipped objective plus a quadratic pull back into the box: ``f(clip(z)) +
+mu * |z - clip(z)|**2`` has the same minimum as ``f`` on the box, and its minimiser, clipped, is the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import LawfitError
+from .laws._base import Law
+from .objectives import Objective
+
+__all__ = ["SearchOptions", "SearchResult", "search"]
+
+_BOUND_PULL = 1e2  # weight of the pull back into the box; any positive value keeps the constrained minimum
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Settings of the global search.
+
+    Parameters
+    ----------
+    n_explore : int
+        How many of the best grid starts get a short run of BFGS steps.
+    explore_steps : int
+        How many BFGS steps each explored start gets.
+    n_polish : int
+        How many of the best explored points are polished to convergence.
+    max_steps : int
+        Step limit of the polish; a start that reaches it has not converged.
+    rtol, atol : float
+        Convergence tolerances on successive parameter vectors and objective values (optimistix's Cauchy test).
+    agree_rtol : float
+        Two polished optima whose objectives differ by less than this (relative) count as the same optimum.
+
+    Examples
+    --------
+    >>> SearchOptions(n_polish=4).n_explore
+    64
+    """
+
+    n_explore: int = 64
+    explore_steps: int = 40
+    n_polish: int = 8
+    max_steps: int = 2000
+    rtol: float = 1e-10
+    atol: float = 1e-14
+    agree_rtol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        for name in ("n_explore", "explore_steps", "n_polish", "max_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LawfitError(f"The '{name}' search option must be an integer >= 1. Got {value!r} instead.")
+        for name in ("rtol", "atol", "agree_rtol"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 <= value < 1):
+                raise LawfitError(f"The '{name}' search option must be a float in [0, 1). Got {value!r} instead.")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the search found, in natural units, and how much to trust it."""
+
+    params: dict[str, float]
+    objective: float
+    converged: bool
+    message: str
+    n_starts: int
+    n_polished: int
+    n_agree: int
+    steps: int
+    gradient_norm: float
+    at_bounds: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The compiled pieces
+
+
+def _transforms(law: Law) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    log_mask = np.array([p.scale == "log" for p in law.params])
+    bounds = np.array([p.internal_bounds for p in law.params], dtype=np.float64)
+    return log_mask, bounds[:, 0], bounds[:, 1]
+
+
+def make_internal_objective(law: Law, objective: Objective) -> Callable[..., Any]:
+    """``f(z, data) -> scalar``: the objective in the search space (log for log-scale parameters), bounds kept."""
+    from ._jax import jnp
+
+    log_mask, lower, upper = _transforms(law)
+    names = law.param_names
+    inputs_order = law.inputs
+
+    def natural(z: Any) -> dict[str, Any]:
+        values = jnp.where(log_mask, jnp.exp(z), z)
+        return {name: values[i] for i, name in enumerate(names)}
+
+    def f(z: Any, data: tuple[Any, ...]) -> Any:
+        columns, y, w = data
+        inputs = dict(zip(inputs_order, columns, strict=True))
+        clipped = jnp.clip(z, lower, upper)
+        value = objective(law, natural(clipped), inputs, y, w)
+        value = jnp.where(jnp.isfinite(value), value, jnp.inf)
+        return value + _BOUND_PULL * jnp.sum(jnp.square(z - clipped))
+
+    return f
+
+
+def _solve_batch(f: Callable[..., Any], starts: Any, data: Any, *, steps: int, rtol: float, atol: float) -> Any:
+    """BFGS from each start (a batch), at most ``steps`` steps; returns (z, f(z), ok, steps)."""
+    import optimistix as optx
+
+    from ._jax import jax
+
+    solver = optx.BFGS(rtol=rtol, atol=atol)
+
+    def one(z0: Any) -> Any:
+        sol = optx.minimise(f, solver, z0, args=data, max_steps=steps, throw=False)
+        value = f(sol.value, data)
+        ok = sol.result == optx.RESULTS.successful
+        return sol.value, value, ok, sol.stats["num_steps"]
+
+    return jax.vmap(one)(starts)
+
+
+def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+    from ._jax import jax, jnp
+
+    f = make_internal_objective(law, objective)
+    grad = jax.grad(f)
+    _, lower, upper = _transforms(law)
+
+    def run(grid: Any, data: Any) -> dict[str, Any]:
+        n_starts = grid.shape[0]
+        scores = jax.lax.map(lambda z: f(z, data), grid, batch_size=min(n_starts, 2048))
+        scores = jnp.where(jnp.isfinite(scores), scores, jnp.inf)
+        _, keep = jax.lax.top_k(-scores, min(options.n_explore, n_starts))
+        z1, f1, _, _ = _solve_batch(
+            f, grid[keep], data, steps=options.explore_steps, rtol=options.rtol, atol=options.atol
+        )
+        f1 = jnp.where(jnp.isfinite(f1), f1, jnp.inf)
+        _, best = jax.lax.top_k(-f1, min(options.n_polish, z1.shape[0]))
+        z2, f2, ok, steps = _solve_batch(
+            f, z1[best], data, steps=options.max_steps, rtol=options.rtol, atol=options.atol
+        )
+        f2 = jnp.where(jnp.isfinite(f2), f2, jnp.inf)
+        i = jnp.argmin(f2)
+        z = z2[i]
+        return {
+            "z": jnp.clip(z, lower, upper),
+            "objective": f2[i],
+            "polished": f2,
+            "ok": ok[i],
+            "steps": steps[i],
+            "gradient_norm": jnp.linalg.norm(grad(z, data)),
+            "best_grid_score": scores.min(),
+        }
+
+    return jax.jit(run)
+
+
+_COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _compiled(law: Law, objective: Objective, options: SearchOptions, *args: Any) -> Callable[..., Any]:
+    """The compiled search for this law shape and these argument shapes, from memory, disk, or built afresh.
+
+    Tracing the search through optimistix costs about a second, more than the search itself; so the traced program
+    is exported (``jax.export``) to the user's cache folder, and a later process loads it instead of tracing again.
+    XLA's own persistent cache then spares the compilation.
+    """
+    from ._jax import jax
+
+    shapes = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype), args)
+    key = (law.key, objective, options, str(shapes))
+    if key in _COMPILED:
+        return _COMPILED[key]
+    path = _export_path(law, key)
+    exported = _load_exported(path) if path is not None else None
+    if exported is None:
+        exported = jax.export.export(_build(law, objective, options))(*shapes)
+        if path is not None:
+            _save_exported(path, exported)
+    _COMPILED[key] = jax.jit(exported.call)
+    return _COMPILED[key]
+
+
+def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
+    from . import __version__
+    from ._jax import cache_dir, disk_cache_enabled, jax
+
+    # A law without a spec is a Python function of the user's: its identity does not survive the process.
+    if not law.spec or not disk_cache_enabled():
+        return None
+    digest = hashlib.sha256(repr((key, __version__, jax.__version__)).encode()).hexdigest()[:32]
+    return cache_dir() / "searches" / f"{digest}.jaxexport"
+
+
+def _load_exported(path: Path) -> Any:
+    from ._jax import jax
+
+    try:
+        return jax.export.deserialize(bytearray(path.read_bytes()))
+    except Exception:  # a missing, partial or stale file: trace afresh
+        return None
+
+
+def _save_exported(path: Path, exported: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(exported.serialize())
+        os.replace(partial, path)
+    except (OSError, ImportError):
+        pass  # a read-only cache folder (or no serialiser) only costs the next process a trace
+
+
+def _padded_size(n: int) -> int:
+    # Data are padded (with zero weight) to a few sizes so that fits of similar data share one compilation.
+    return max(32, 1 << (n - 1).bit_length())
+
+
+def pack_data(
+    law: Law, inputs: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Inputs, targets and weights as float64 arrays padded to a shared size with zero-weight copies of row 0."""
+    n = len(y)
+    size = _padded_size(n)
+    take = np.concatenate([np.arange(n), np.zeros(size - n, dtype=int)])
+    w = np.asarray(weights, dtype=np.float64)[take]
+    w[n:] = 0.0
+    columns = tuple(np.asarray(inputs[name], dtype=np.float64)[take] for name in law.inputs)
+    return columns, np.asarray(y, dtype=np.float64)[take], w
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The entry point
+
+
+def search(
+    law: Law,
+    objective: Objective,
+    inputs: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    grid: np.ndarray | None = None,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """Find the best optimum of ``objective`` for ``law`` on the data, from the law's start grid (or ``grid``).
+
+    ``grid`` is in natural units, shape ``(n_starts, n_params)``; starts outside the bounds are clipped into them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.laws import power
+    >>> n = np.logspace(6, 9, 12)
+    >>> result = search(power("N"), Objective("mse-log"), {"N": n}, 2.0 + 300 * n**-0.3, np.ones(12))
+    >>> round(result.params["alpha"], 6), result.converged
+    (0.3, True)
+    """
+    from ._jax import jax
+
+    options = options or SearchOptions()
+    if grid is None:
+        grid = law.start_grid()
+        if law.guess is not None:
+            grid = np.vstack([grid, law.guess(inputs, np.asarray(y, dtype=np.float64))])
+    grid = np.asarray(grid, dtype=np.float64)
+    if grid.ndim != 2 or grid.shape[1] != len(law.params) or grid.shape[0] == 0:
+        raise LawfitError(
+            f"The start grid of law {law.name} must have shape (n_starts, {len(law.params)}). Got {grid.shape} instead."
+        )
+    log_mask, lower, upper = _transforms(law)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        internal = np.where(log_mask, np.log(np.where(log_mask, np.maximum(grid, 0.0), 1.0)), grid)
+    internal = np.clip(internal, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
+
+    data = pack_data(law, inputs, y, weights)
+    out = jax.device_get(_compiled(law, objective, options, internal, data)(internal, data))
+    return _summarise(law, options, out, n_starts=grid.shape[0])
+
+
+def _summarise(law: Law, options: SearchOptions, out: Mapping[str, Any], *, n_starts: int) -> SearchResult:
+    z = np.asarray(out["z"], dtype=np.float64)
+    log_mask, lower, upper = _transforms(law)
+    values = np.where(log_mask, np.exp(z), z)
+    params = {p.name: float(v) for p, v in zip(law.params, values, strict=True)}
+    best = float(out["objective"])
+    polished = np.asarray(out["polished"], dtype=np.float64)
+    tolerance = options.agree_rtol * abs(best) + 1e-300
+    n_agree = int(np.sum(np.abs(polished - best) <= tolerance))
+    n_polished = len(polished)
+    steps = int(out["steps"])
+    grad_norm = float(out["gradient_norm"])
+    width = upper - lower
+    span = np.where(np.isfinite(width), np.maximum(width, 1.0), 1.0)
+    at_bounds = tuple(
+        p.name
+        for p, zi, lo, hi, s in zip(law.params, z, lower, upper, span, strict=True)
+        if (math.isfinite(lo) and zi - lo <= 1e-9 * s) or (math.isfinite(hi) and hi - zi <= 1e-9 * s)
+    )
+
+    if not math.isfinite(best):
+        return SearchResult(
+            params,
+            best,
+            False,
+            (
+                "did not converge: the objective is not finite at any polished start; check that the law can "
+                "produce the observed losses (positive, finite) and widen the start grid"
+            ),
+            n_starts,
+            n_polished,
+            0,
+            steps,
+            grad_norm,
+            at_bounds,
+        )
+    converged = bool(out["ok"])
+    agreement = (
+        f"{n_agree} of {n_polished} polished starts reached this optimum (objective within {options.agree_rtol:g})"
+    )
+    if converged:
+        message = f"converged in {steps} BFGS steps; {agreement}"
+        if n_agree == 1 and n_polished > 1:
+            message += "; only one start found it, so a wider start grid may find a better optimum"
+    else:
+        message = (
+            f"did not converge: the best start reached the {options.max_steps}-step limit with gradient norm "
+            f"{grad_norm:.3g}; {agreement}. Raise max_steps or check the law for flat directions"
+        )
+    if at_bounds:
+        message += f"; at a bound: {', '.join(at_bounds)}"
+    return SearchResult(params, best, converged, message, n_starts, n_polished, n_agree, steps, grad_norm, at_bounds)

@@ -1,0 +1,38 @@
+"""The public surface is small and explicit: this test pins it."""
+
+from __future__ import annotations
+
+import lawfit
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(lawfit.__all__) == sorted(
+        [
+            "ConvergenceWarning",
+            "DataError",
+            "Fit",
+            "FitFileError",
+            "FormulaError",
+            "Law",
+            "LawfitError",
+            "LawfitWarning",
+            "Objective",
+            "ParamSpec",
+            "Runs",
+            "SearchOptions",
+            "__version__",
+            "datasets",
+            "fit",
+            "formula_law",
+            "get_law",
+            "load_fit",
+            "load_runs",
+        ]
+    )
+    for name in lawfit.__all__:
+        assert hasattr(lawfit, name), name
+
+
+def test_errors_are_value_errors() -> None:
+    for cls in (lawfit.DataError, lawfit.FormulaError, lawfit.FitFileError):
+        assert issubclass(cls, lawfit.LawfitError) and issubclass(cls, ValueError)

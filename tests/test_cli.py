@@ -1,0 +1,131 @@
+"""The `lawfit` command: tables, JSON, saved fits, predictions, and one-line errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lawfit
+from lawfit.cli import main
+
+LAWFIT = str(Path(sys.executable).parent / "lawfit")
+
+
+def _bundled_240_csv(tmp_path: Path) -> Path:
+    table = pd.read_csv(lawfit.datasets.path("chinchilla"))
+    keep = table["loss"] < np.sort(table["loss"])[-5]  # Besiroglu et al.'s rule
+    path = tmp_path / "chinchilla_240.csv"
+    table[keep].to_csv(path, index=False)
+    return path
+
+
+def test_fit_json_from_the_shell_reproduces_approach3(tmp_path: Path) -> None:
+    path = _bundled_240_csv(tmp_path)
+    out = subprocess.run(
+        [
+            LAWFIT,
+            "fit",
+            str(path),
+            "--law",
+            "chinchilla",
+            "--col",
+            "N=Model Size",
+            "--col",
+            "C=Training FLOP",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    )
+    record = json.loads(out.stdout)
+    assert set(record) >= {"law", "params", "objective", "n_points", "converged"}
+    assert record["law"] == "chinchilla" and record["n_points"] == 240 and record["converged"] is True
+    assert record["params"]["alpha"] == pytest.approx(0.3473, abs=1e-3)
+    assert record["params"]["beta"] == pytest.approx(0.3672, abs=1e-3)
+    assert record["params"]["E"] == pytest.approx(1.8172, abs=1e-3)
+    assert record["objective"] <= 1.01830e-3
+
+
+def test_fit_table_save_and_predict(tmp_path: Path, capsys) -> None:
+    fit_path = tmp_path / "fit.json"
+    assert (
+        main(
+            [
+                "fit",
+                "--dataset",
+                "chinchilla",
+                "--drop-highest-loss",
+                "5",
+                "--law",
+                "chinchilla",
+                "-o",
+                str(fit_path),
+            ]
+        )
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "chinchilla" in table and "alpha" in table and "converged" in table
+    assert "Derived D" in table  # tokens derived from C = 6ND, and the table says so
+    assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12,2.8e12", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    expected = lawfit.load_fit(fit_path).predict(N=7e10, D=np.array([1.4e12, 2.8e12]))
+    assert record["loss"] == pytest.approx(expected.tolist(), rel=1e-12)
+    assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12"]) == 0
+    assert f"{float(expected[0]):.6f}" in capsys.readouterr().out
+
+
+def test_fit_with_formula_and_power_law(tmp_path: Path, capsys) -> None:
+    n = np.logspace(6, 9, 10)
+    pd.DataFrame({"params": n, "final_loss": 2.0 + 300 * n**-0.3}).to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["fit", str(tmp_path / "runs.csv"), "--formula", "E + A*N**-alpha", "--loss", "mse-log", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["params"]["alpha"] == pytest.approx(0.3, rel=1e-6)
+    assert main(["fit", str(tmp_path / "runs.csv"), "--law", "power", "--x", "N", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"]["alpha"] == pytest.approx(0.3, rel=1e-6)
+
+
+def test_demo_prints_the_table(capsys) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "240 runs" in out and "alpha" in out and "Besiroglu" in out
+
+
+def test_error_is_one_line_without_traceback_from_the_shell(tmp_path: Path) -> None:
+    (tmp_path / "runs.csv").write_text("N,loss\n1e8,3.0\n-1e9,2.5\n1e10,2.2\n1e11,2.0\n")
+    out = subprocess.run(
+        [LAWFIT, "fit", str(tmp_path / "runs.csv"), "--law", "power", "--x", "N"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lawfit: error:") and "N" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["fit", "missing.csv", "--law", "chinchilla"], "missing.csv"),
+        (["fit", "--dataset", "chinchilla", "--law", "chinchila"], "Unknown law"),
+        (["fit", "--dataset", "nope", "--law", "chinchilla"], "Unknown bundled data set"),
+        (["fit", "--dataset", "chinchilla", "--formula", "__import__('os')"], "__import__"),
+        (["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--col", "N"], "NAME=VALUE"),
+        (["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--delta", "-1"], "'delta' parameter"),
+        (["predict", "nofit.json", "N=1e9"], "nofit.json"),
+    ],
+)
+def test_errors_exit_2_with_one_line(argv: list[str], needle: str, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lawfit: error:") and needle in err[0]

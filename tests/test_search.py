@@ -1,0 +1,112 @@
+"""The global search: never worse than the exhaustive multi-start search, bounds, determinism, failure reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lawfit
+from lawfit.objectives import Objective
+from lawfit.search import SearchOptions, search
+from reference import reference_fit
+
+
+def test_never_worse_than_exhaustive_scipy_search_on_real_data(chinchilla_240, chinchilla_fit) -> None:
+    n, d, loss = (chinchilla_240.column(c) for c in ("N", "D", "loss"))
+    ref_objective, ref_theta = reference_fit(np.log(n), np.log(d), np.log(loss))
+    assert ref_objective == pytest.approx(1.01827e-3, rel=1e-5)  # the provenance's own scipy check
+    assert chinchilla_fit.objective <= ref_objective * (1 + 1e-9)
+    assert chinchilla_fit.params["alpha"] == pytest.approx(ref_theta[3], abs=1e-4)
+    assert chinchilla_fit.params["beta"] == pytest.approx(ref_theta[4], abs=1e-4)
+
+
+def _noisy(law: lawfit.Law, truth: dict[str, float], noise: float, seed: int) -> tuple[dict, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = 10.0 ** rng.uniform(7, 10, 60)
+    c = 10.0 ** rng.uniform(18, 22, 60)
+    d = c / (6 * n)
+    inputs = {"N": n, "D": d, "C": c}
+    clean = law.predict(truth, **{k: inputs[k] for k in law.inputs})
+    return {k: inputs[k] for k in law.inputs}, clean * np.exp(rng.normal(0, noise, n.size))
+
+
+# A table of problems, as optimistix's tests/helpers.py does for its solvers: each is run by the default search and
+# by the exhaustive local search (every grid start polished to convergence). The optimum is known to be at most the
+# objective at the generating parameters.
+PROBLEMS = [
+    ("chinchilla", {}, {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}, 0.01, 1),
+    ("chinchilla", {}, {"E": 2.2, "A": 50.0, "B": 5.0e4, "alpha": 0.2, "beta": 0.5}, 0.02, 2),
+    ("chinchilla", {}, {"E": 0.8, "A": 3.0e3, "B": 300.0, "alpha": 0.5, "beta": 0.25}, 0.005, 3),
+    ("power", {"x": "C"}, {"E": 1.5, "A": 80.0, "alpha": 0.1}, 0.01, 4),
+    ("kaplan", {}, {"Nc": 8.8e13, "Dc": 5.4e13, "alpha_N": 0.076, "alpha_D": 0.095}, 0.005, 5),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "truth", "noise", "seed"), PROBLEMS)
+def test_never_worse_than_exhaustive_search_on_synthetic_problems(name, options, truth, noise, seed) -> None:
+    law = lawfit.get_law(name, **options)
+    inputs, y = _noisy(law, truth, noise, seed)
+    objective = Objective("huber", delta=1e-3)
+    w = np.ones(y.size)
+    fast = search(law, objective, inputs, y, w)
+    n_starts = law.start_grid().shape[0]
+    exhaustive = search(
+        law,
+        objective,
+        inputs,
+        y,
+        w,
+        grid=law.start_grid(),
+        options=SearchOptions(n_explore=n_starts, explore_steps=2000, n_polish=n_starts),
+    )
+    at_truth = float(
+        objective(
+            law,
+            {k: np.float64(v) for k, v in truth.items()},
+            {k: np.asarray(v) for k, v in inputs.items()},
+            y,
+            w,
+        )
+    )
+    assert fast.converged, fast.message
+    assert fast.objective <= exhaustive.objective * (1 + 1e-7) + 1e-15
+    assert fast.objective <= at_truth
+
+
+def test_bounds_are_kept_exactly() -> None:
+    n = np.logspace(7, 10, 12)
+    loss = 1.8 + 400.0 * n**-0.32
+    law = lawfit.get_law("power", x="N")
+    from dataclasses import replace
+
+    capped = replace(law, params=tuple(replace(p, upper=1.5) if p.name == "E" else p for p in law.params))
+    result = search(capped, Objective("mse-log"), {"N": n}, loss, np.ones(12))
+    assert result.params["E"] == 1.5
+    assert result.at_bounds == ("E",)
+    assert "at a bound: E" in result.message
+
+
+def test_search_is_deterministic(chinchilla_240) -> None:
+    a = lawfit.fit(chinchilla_240, "chinchilla")
+    b = lawfit.fit(chinchilla_240, "chinchilla")
+    assert dict(a.params) == dict(b.params) and a.objective == b.objective
+
+
+def test_unconverged_search_says_so_in_words(chinchilla_240) -> None:
+    options = SearchOptions(n_explore=4, explore_steps=1, n_polish=2, max_steps=3)
+    with pytest.warns(lawfit.ConvergenceWarning, match="did not converge"):
+        f = lawfit.fit(chinchilla_240, "chinchilla", search_options=options)
+    assert not f.converged
+    assert "3-step limit" in f.message
+
+
+def test_grid_of_wrong_shape_is_refused() -> None:
+    n = np.logspace(7, 10, 12)
+    with pytest.raises(lawfit.LawfitError, match=r"start grid of law power must have shape \(n_starts, 3\)"):
+        lawfit.fit({"N": n, "loss": 2 + n**-0.3}, "power", x="N", grid=np.ones((4, 2)))
+
+
+@pytest.mark.parametrize(("field", "value"), [("n_polish", 0), ("max_steps", 2.5), ("rtol", -1.0)])
+def test_search_options_are_validated(field: str, value: float) -> None:
+    with pytest.raises(lawfit.LawfitError, match=f"'{field}' search option"):
+        SearchOptions(**{field: value})
