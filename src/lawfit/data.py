@@ -25,13 +25,14 @@ from .errors import DataError
 __all__ = ["Runs", "load_runs"]
 
 _SIZES = ("N", "D", "C")
-_NUMERIC = ("N", "D", "C", "loss", "weight")
+_NUMERIC = ("N", "D", "C", "U", "loss", "weight")
 _TEXT = ("run", "group")
-_CANONICAL = ("N", "D", "C", "loss", "run", "group", "weight")
+_CANONICAL = ("N", "D", "C", "U", "loss", "run", "group", "weight")
 _MEANING = {
     "N": "parameters",
     "D": "tokens",
     "C": "FLOPs",
+    "U": "unique tokens",
     "loss": "final loss",
     "run": "run id",
     "group": "run family",
@@ -47,6 +48,7 @@ _ALIASES = {
         "data size", "tokens_seen",
     ),
     "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train_flops", "total_flops"),
+    "U": ("u", "unique tokens", "unique_tokens", "u_unique_tokens", "unique", "n_unique_tokens"),
     "loss": (
         "loss", "l", "final loss", "final_loss", "eval loss", "eval_loss", "val_loss", "validation loss",
         "valid_loss", "test_loss", "train_loss", "training loss",

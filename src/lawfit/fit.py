@@ -104,8 +104,7 @@ class Fit:
         for note in self.data.get("notes", ()):
             lines.append(f"           {note}")
         lines.append(f"objective  {self.loss.describe()}: {self.objective:.6e}")
-        status = "converged" if self.converged else "NOT CONVERGED"
-        lines.append(f"search     {status}: {self.message} ({self.search.get('n_starts', 0):,} starts)")
+        lines.append(f"search     {self.message} ({self.search.get('n_starts', 0):,} starts)")
         lines.append("")
         width = max(len(n) for n in self.params)
         lines.append(f"  {'parameter':<{max(width, 9)}}  {'value':>14}")
@@ -260,7 +259,11 @@ def fit(
 
     runs.require_points(len(the_law.params), the_law.name)
     inputs = runs.inputs(the_law.inputs)
-    y = runs.column("loss")
+    y = runs.column(the_law.target)
+    if objective.in_log_space and not np.all(y > 0):
+        raise LawfitError(
+            f"The {loss} objective takes the log of {the_law.target}, which has values <= 0; use loss='mse'."
+        )
     w = runs.weights if weights is None else _check_weights(weights, len(runs))
     result = search(the_law, objective, inputs, y, w, grid=the_grid, options=search_options)
     if not result.converged:
@@ -296,7 +299,7 @@ def _check_weights(weights: Any, n: int) -> np.ndarray:
 
 def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
     ranges = {}
-    for name in (*law.inputs, "loss"):
+    for name in (*law.inputs, law.target):
         values = runs.column(name)
         ranges[name] = [float(values.min()), float(values.max())]
     return {"source": runs.source, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
@@ -304,7 +307,7 @@ def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
 
 def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
     values = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
-    unknown = set(values) - {"N", "D", "C"}
+    unknown = set(values) - {"N", "D", "C", *needed}
     if unknown:
         raise LawfitError(f"Unknown inputs {sorted(unknown)}; give the law's inputs {list(needed)} by name.")
     missing = [k for k in needed if k not in values]

@@ -53,16 +53,18 @@ def resolve_law(law: Law | str, **options: Any) -> Law:
         return law
     if not isinstance(law, str):
         raise LawfitError(f"A law must be a Law, a built-in name or a formula string. Got {type(law).__name__}.")
-    if law.strip() in BUILTIN_LAWS:
-        return get_law(law.strip(), **options)
     if law.strip().isidentifier():
-        return get_law(law.strip(), **options)  # raises the unknown-law message
+        return get_law(law.strip(), **options)  # an unknown name gets the unknown-law message
+    if options:
+        raise LawfitError(f"Options {sorted(options)} apply to built-in laws, not to a formula.")
     return formula_law(law)
 
 
 def law_from_spec(spec: dict[str, Any]) -> Law:
     """Rebuild a law from its ``spec`` (as saved in a fit file)."""
     if "formula" in spec:
-        return formula_law(spec["formula"], params=spec.get("params"))
-    options = {k: v for k, v in spec.items() if k != "builtin"}
-    return get_law(spec["builtin"], **options)
+        law = formula_law(spec["formula"], params=spec.get("params"))
+    else:
+        options = {k: v for k, v in spec.items() if k not in ("builtin", "fixed")}
+        law = get_law(spec["builtin"], **options)
+    return law.fix(**spec["fixed"]) if spec.get("fixed") else law

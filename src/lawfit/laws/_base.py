@@ -13,7 +13,8 @@ from ..errors import LawfitError
 
 __all__ = ["INPUT_NAMES", "Law", "ParamSpec"]
 
-#: The inputs a law may read, in the canonical column names of :class:`lawfit.Runs`.
+#: The sizes a formula may read, in the canonical column names of :class:`lawfit.Runs`. Built-in laws may read other
+#: columns too (``U`` unique tokens, ``loss`` for a downstream law).
 INPUT_NAMES: tuple[str, ...] = ("N", "D", "C")
 
 Scale = Literal["linear", "log"]
@@ -98,7 +99,7 @@ class Law:
     name : str
         Short name, shown in tables and saved fits.
     inputs : tuple of str
-        The columns the law reads, from ``N``, ``D``, ``C``.
+        The columns the law reads: usually among ``N``, ``D``, ``C``; any column of the runs may serve.
     params : tuple of ParamSpec
         The free parameters.
     fn : callable
@@ -111,6 +112,8 @@ class Law:
         How to rebuild the law when a saved fit is loaded (``{"builtin": name, ...}`` or ``{"formula": text}``).
     guess : callable, optional
         ``guess(inputs, loss) -> array (k, n_params)`` of extra start points in natural units, found from the data.
+    target : str
+        The column the law predicts: ``"loss"``, or a downstream metric.
 
     Examples
     --------
@@ -127,15 +130,16 @@ class Law:
     spec: Mapping[str, Any] = field(default_factory=dict, repr=False)
     log_fn: Callable[[Params, Inputs], Any] | None = field(default=None, repr=False)
     guess: Callable[[Inputs, np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
+    target: str = "loss"
 
     def __post_init__(self) -> None:
-        unknown = [x for x in self.inputs if x not in INPUT_NAMES]
-        if unknown:
-            raise LawfitError(f"Law {self.name} reads unknown inputs {unknown}; inputs must be among {INPUT_NAMES}.")
+        bad = [x for x in (*self.inputs, self.target) if not (isinstance(x, str) and x.isidentifier())]
+        if bad or not self.inputs:
+            raise LawfitError(f"Law {self.name} needs inputs and a target that are column names. Got {bad or '()'}.")
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise LawfitError(f"Law {self.name} has duplicate parameter names: {names}.")
-        clash = set(names) & set(INPUT_NAMES)
+        clash = set(names) & {*INPUT_NAMES, *self.inputs, self.target}
         if clash:
             raise LawfitError(f"Law {self.name} uses input names {sorted(clash)} as parameters; rename them.")
         if not self.params:
@@ -152,7 +156,7 @@ class Law:
         """Identifies the law's shape for the compile cache: equal keys mean the same JAX function."""
         spec = tuple(sorted((k, repr(v)) for k, v in self.spec.items()))
         shape = tuple((p.name, p.lower, p.upper, p.scale) for p in self.params)
-        return (self.name, self.inputs, shape, spec or (id(self.fn),))
+        return (self.name, self.inputs, self.target, shape, spec or (id(self.fn),))
 
     def start_grid(self) -> np.ndarray:
         """The product of the parameters' start grids, shape ``(n_starts, n_params)``, natural units."""
@@ -172,6 +176,44 @@ class Law:
 
         params = tuple(replace(p, grid=tuple(grid[p.name])) if p.name in grid else p for p in self.params)
         return replace(self, params=params)
+
+    def fix(self, **values: float) -> Law:
+        """A copy of the law with some parameters held at given values (they are no longer fitted).
+
+        >>> from lawfit.laws import get_law
+        >>> get_law("chinchilla").fix(alpha=0.34, beta=0.28).param_names
+        ('E', 'A', 'B')
+        """
+        from dataclasses import replace
+
+        unknown = set(values) - set(self.param_names)
+        if unknown:
+            raise LawfitError(f"Cannot fix {sorted(unknown)}: law {self.name} has parameters {list(self.param_names)}.")
+        if len(values) == len(self.params):
+            raise LawfitError(f"Fixing every parameter of law {self.name} leaves nothing to fit.")
+        held = {k: float(v) for k, v in values.items()}
+        fn, log_fn = self.fn, self.log_fn
+        assert log_fn is not None
+
+        def fixed_fn(p: Params, inputs: Inputs) -> Any:
+            return fn({**p, **held}, inputs)
+
+        def fixed_log_fn(p: Params, inputs: Inputs) -> Any:
+            return log_fn({**p, **held}, inputs)
+
+        return replace(
+            self,
+            params=tuple(p for p in self.params if p.name not in held),
+            fn=fixed_fn,
+            log_fn=fixed_log_fn,
+            spec={**self.spec, "fixed": dict(sorted({**self.spec.get("fixed", {}), **held}.items()))},
+            guess=None,
+        )
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """Parameters held at given values by :meth:`fix`."""
+        return dict(self.spec.get("fixed", {}))
 
     def predict(self, params: Params, **inputs: Any) -> np.ndarray:
         """Evaluate the law at ``inputs`` (arrays in natural units) with ``params`` (name -> value)."""
