@@ -25,6 +25,7 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_fit.py
+	$(BIN)/python benchmarks/bench_bootstrap.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks conftest.py

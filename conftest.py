@@ -1,12 +1,12 @@
-"""Shared fixtures for tests and doctests. The JAX compile cache goes to a per-session temporary folder so tests
-never touch ~/.cache."""
+"""Shared fixtures for tests and doctests. The JAX compile caches go to a folder of this checkout (beside pytest's own
+cache) so that tests never touch ~/.cache, and a second test session does not compile every search again."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+from pathlib import Path
 
-os.environ.setdefault("LAWFIT_CACHE_DIR", tempfile.mkdtemp(prefix="lawfit-test-cache-"))
+os.environ.setdefault("LAWFIT_CACHE_DIR", str(Path(__file__).parent / ".pytest_cache" / "lawfit"))
 
 import pytest
 

@@ -129,3 +129,59 @@ def test_errors_exit_2_with_one_line(argv: list[str], needle: str, capsys) -> No
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lawfit: error:") and needle in err[0]
+
+
+CHINCHILLA_240 = ["--dataset", "chinchilla", "--drop-highest-loss", "5"]
+
+
+def test_backtest_verb_prints_the_split_and_errors(capsys) -> None:
+    assert main(["backtest", *CHINCHILLA_240, "--law", "chinchilla", "--holdout", "2", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["by"] == "C" and record["n_test"] + record["n_train"] == 240 and record["n_test"] >= 2
+    assert 0 < record["median_abs_rel_error"] <= record["max_abs_rel_error"] < 0.1
+    assert len(record["table"]) == record["n_test"]
+    assert main(["backtest", *CHINCHILLA_240, "--law", "power(x=N)", "--by", "N", "--cut", "5e9"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("back-test  power(x=N) fitted on") and "with N >= 5e+09" in out
+
+
+def test_compare_verb_ranks_laws_by_backtest_error(capsys) -> None:
+    argv = ["compare", *CHINCHILLA_240, "--law", "chinchilla", "--law", "kaplan", "--formula", "E + A/N**a + B/D**a"]
+    assert main([*argv, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    rows = record["rows"]
+    assert [row["rank"] for row in rows] == [1, 2, 3]
+    assert {row["law"] for row in rows} == {"chinchilla", "kaplan", "E + A/N**a + B/D**a"}
+    errors = [row["median_abs_rel_error"] for row in rows]
+    assert errors == sorted(errors)
+    assert main(argv) == 0
+    assert "median |err|" in capsys.readouterr().out
+    assert main(["compare", *CHINCHILLA_240]) == 2
+    assert "Name the laws to compare" in capsys.readouterr().err
+
+
+def test_predict_prints_an_interval_when_the_fit_has_draws(tmp_path: Path, capsys) -> None:
+    fit_path = tmp_path / "fit.json"
+    assert main(["fit", *CHINCHILLA_240, "--law", "chinchilla", "--bootstrap", "50", "-o", str(fit_path)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--level", "0.9", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["low"][0] < record["loss"][0] < record["high"][0] and record["level"] == 0.9
+    assert main(["predict", str(fit_path), "N=1e13", "D=1e14"]) == 0
+    out = capsys.readouterr()
+    assert "95% low" in out.out
+    assert "lawfit: warning: ExtrapolationWarning: Extrapolation: N = 1e+13" in out.err
+
+
+@pytest.mark.parametrize(
+    ("law", "needle"),
+    [
+        ("power(x=Q)", "power law's input must be"),
+        ("power(x)", "options of --law power as NAME=VALUE"),
+        ("a+b", "--formula"),
+    ],
+)
+def test_bad_law_options_are_explained(law: str, needle: str, capsys) -> None:
+    assert main(["fit", *CHINCHILLA_240, "--law", law]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1

@@ -107,7 +107,10 @@ def test_save_and_load_formula_law(tmp_path) -> None:
     f = lawfit.fit({"N": n, "loss": 2.0 + 300 * n**-0.3}, "E + A*N**-alpha")
     loaded = lawfit.load_fit(f.save(tmp_path / "f.json"))
     assert loaded.law.formula == f.law.formula
-    assert loaded.predict(N=1e12) == pytest.approx(f.predict(N=1e12), rel=1e-12)
+    assert loaded.predict(N=3e9) == pytest.approx(f.predict(N=3e9), rel=1e-12)
+    with pytest.warns(lawfit.ExtrapolationWarning, match="1e\\+03 times the largest training value") as caught:
+        loaded.predict(N=1e12)
+    assert caught[0].message.data == {"input": "N", "value": 1e12, "largest": 1e9, "limit": 10.0}
 
 
 def test_load_refuses_newer_schema_and_garbage(chinchilla_fit: Fit, tmp_path) -> None:

@@ -11,19 +11,39 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import datasets
+from .chain import Chain, chain
 from .data import Runs, load_runs
-from .errors import ConvergenceWarning, DataError, FitFileError, FormulaError, LawfitError, LawfitWarning
+from .errors import (
+    BoundWarning,
+    ConvergenceWarning,
+    DataError,
+    ExtrapolationWarning,
+    FitFileError,
+    FormulaError,
+    IdentifiabilityWarning,
+    LawfitError,
+    LawfitWarning,
+)
 from .fit import Fit, fit, load_fit
 from .laws import Law, ParamSpec, formula_law, get_law
 from .objectives import Objective
 from .search import SearchOptions
+from .uncertainty import Bootstrap, bootstrap
+from .validate import Backtest, Comparison, backtest, compare
 
 __all__ = [
+    "Backtest",
+    "Bootstrap",
+    "BoundWarning",
+    "Chain",
+    "Comparison",
     "ConvergenceWarning",
     "DataError",
+    "ExtrapolationWarning",
     "Fit",
     "FitFileError",
     "FormulaError",
+    "IdentifiabilityWarning",
     "Law",
     "LawfitError",
     "LawfitWarning",
@@ -32,6 +52,10 @@ __all__ = [
     "Runs",
     "SearchOptions",
     "__version__",
+    "backtest",
+    "bootstrap",
+    "chain",
+    "compare",
     "datasets",
     "fit",
     "formula_law",

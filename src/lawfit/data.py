@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["Runs", "load_runs"]
+__all__ = ["Runs", "budget_groups", "load_runs"]
 
 _SIZES = ("N", "D", "C")
 _NUMERIC = ("N", "D", "C", "U", "loss", "weight")
@@ -682,3 +682,22 @@ def _consistency_notes(table: pd.DataFrame) -> list[str]:
         f"(median C / 6ND = {np.median(ratio):.3g}); the columns are kept as given. Check that C counts "
         "training FLOPs, N parameters and D tokens."
     ]
+
+
+def budget_groups(values: np.ndarray, rtol: float = 0.05) -> np.ndarray:
+    """Label each value with its budget: 0 for the smallest budget, counting up.
+
+    Sorted, a value joins its predecessor's budget when it exceeds it by at most ``rtol`` (relative); so the
+    values of a budget recorded with some scatter (6.0e20, 6.1e20, 5.9e20) fall together, and a run of values
+    each within ``rtol`` of the last chains into one budget (single linkage).
+
+    >>> budget_groups(np.array([1e19, 1.03e18, 3e18, 1e18, 1.04e19]), 0.05)
+    array([2, 0, 1, 0, 2])
+    """
+    values = np.asarray(values, dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts_budget = ordered[1:] > ordered[:-1] * (1.0 + rtol)
+    labels = np.empty(values.shape, dtype=np.int64)
+    labels[order] = np.concatenate([[0], np.cumsum(starts_budget)])
+    return labels

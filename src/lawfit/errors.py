@@ -6,7 +6,19 @@ command line can print it without a traceback. Warnings are typed and carry thei
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "DataError", "FitFileError", "FormulaError", "LawfitError", "LawfitWarning"]
+from typing import Any
+
+__all__ = [
+    "BoundWarning",
+    "ConvergenceWarning",
+    "DataError",
+    "ExtrapolationWarning",
+    "FitFileError",
+    "FormulaError",
+    "IdentifiabilityWarning",
+    "LawfitError",
+    "LawfitWarning",
+]
 
 
 class LawfitError(ValueError):
@@ -26,13 +38,39 @@ class FitFileError(LawfitError):
 
 
 class LawfitWarning(UserWarning):
-    """Base class of lawfit's warnings."""
+    """Base class of lawfit's warnings. Each carries its figures in ``data`` (JSON-ready) and its text in
+    ``message``, so that a saved fit keeps them."""
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": type(self).__name__, "message": self.message, "data": self.data}
+
+    @staticmethod
+    def from_dict(record: dict[str, Any]) -> LawfitWarning:
+        kinds = {
+            cls.__name__: cls
+            for cls in (ConvergenceWarning, IdentifiabilityWarning, BoundWarning, ExtrapolationWarning)
+        }
+        cls = kinds.get(record.get("kind", ""), LawfitWarning)
+        return cls(str(record.get("message", "")), **dict(record.get("data", {})))
 
 
 class ConvergenceWarning(LawfitWarning):
-    """The search stopped without a trustworthy optimum; ``message`` says why, ``objective`` how far it got."""
+    """The search stopped without a trustworthy optimum; ``data["objective"]`` says how far it got."""
 
-    def __init__(self, message: str, *, objective: float = float("nan")) -> None:
-        super().__init__(message)
-        self.message = message
-        self.objective = objective
+
+class IdentifiabilityWarning(LawfitWarning):
+    """The data do not pin some parameters down: ``data["pairs"]`` lists strongly correlated pairs
+    ``[name, name, correlation]``, ``data["flat"]`` the parameters along a flat direction of the objective."""
+
+
+class BoundWarning(LawfitWarning):
+    """Parameters ended at a bound (``data["params"]``): the optimum may lie beyond it."""
+
+
+class ExtrapolationWarning(LawfitWarning):
+    """A prediction lies beyond ``data["limit"]`` times the largest training value of ``data["input"]``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from . import uncertainty as _unc
 from .data import Runs, load_runs
-from .errors import ConvergenceWarning, FitFileError, LawfitError
+from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
+from .errors import FitFileError, LawfitError, LawfitWarning
 from .laws import Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
 from .objectives import Objective
 from .search import SearchOptions, search
+from .uncertainty import Bootstrap
 
 __all__ = ["SCHEMA_VERSION", "Fit", "fit", "load_fit"]
 
@@ -51,6 +54,11 @@ class Fit:
         A summary of the runs: source, the range of each input, columns derived from C = 6ND.
     search : Mapping[str, Any]
         The search's figures: starts, polished starts, agreeing starts, steps, gradient norm, bounds hit.
+    bootstrap : Bootstrap or None
+        Bootstrap draws of the parameters (see :func:`lawfit.bootstrap`), which give :attr:`stderr`,
+        :meth:`intervals` and :meth:`predict_interval`.
+    diagnostics : tuple of LawfitWarning
+        What the fit was warned of (convergence, bounds, identifiability), with their figures; saved with it.
 
     Examples
     --------
@@ -70,22 +78,26 @@ class Fit:
     data: Mapping[str, Any] = field(default_factory=dict)
     search: Mapping[str, Any] = field(default_factory=dict)
     lawfit_version: str = ""
+    bootstrap: Bootstrap | None = None
+    diagnostics: tuple[LawfitWarning, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType({k: float(v) for k, v in self.params.items()}))
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
         object.__setattr__(self, "search", MappingProxyType(dict(self.search)))
+        object.__setattr__(self, "diagnostics", tuple(self.diagnostics))
         if not self.lawfit_version:
             from . import __version__
 
             object.__setattr__(self, "lawfit_version", __version__)
 
     # -- use -----------------------------------------------------------------------------------------------------
-    def predict(self, **inputs: Any) -> np.ndarray:
+    def predict(self, *, extrapolation_limit: float = EXTRAPOLATION_LIMIT, **inputs: Any) -> np.ndarray:
         """The law's prediction at the given sizes (arrays broadcast together).
 
         Give the law's inputs by name (``N=..., D=...``); for a law of N and D, two of N, D, C are enough (the
-        third follows from C = 6ND).
+        third follows from C = 6ND). An input beyond ``extrapolation_limit`` times its largest training value
+        raises an :class:`~lawfit.ExtrapolationWarning`.
 
         >>> import lawfit
         >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
@@ -93,11 +105,67 @@ class Fit:
         ()
         """
         values = _complete_inputs(self.law.inputs, inputs)
+        self._check_extrapolation(values, extrapolation_limit)
         return self.law.predict(self.params, **values)
 
+    def _check_extrapolation(self, values: Mapping[str, np.ndarray], limit: float) -> None:
+        warning = extrapolation(values, self.data.get("ranges", {}), limit)
+        if warning is not None:
+            warnings.warn(warning, stacklevel=3)
+
+    # -- uncertainty (needs bootstrap draws) ---------------------------------------------------------------------
+    @property
+    def stderr(self) -> dict[str, float]:
+        """Bootstrap standard errors of the parameters."""
+        return _unc.stderr(self)
+
+    def intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Bootstrap percentile intervals of the parameters at ``level``."""
+        return _unc.intervals(self, level)
+
+    def predict_interval(self, level: float = 0.95, *, of: str = "law", **inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Bootstrap percentile interval ``(low, high)`` of the prediction at ``inputs``.
+
+        ``of="law"`` (default) bounds the law itself, the expected loss at that scale: the uncertainty of the
+        parameters only. ``of="run"`` bounds the outcome of one new run there: the law's draws plus the scatter of
+        single runs about the fit (its residuals, resampled), the interval that held-out runs should fall in.
+
+        >>> import lawfit
+        >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+        >>> f = lawfit.fit(runs, "chinchilla", bootstrap=200, seed=0)
+        >>> low, high = f.predict_interval(N=70e9, D=1.4e12)
+        >>> bool(low < f.predict(N=70e9, D=1.4e12) < high)
+        True
+        >>> run_low, run_high = f.predict_interval(N=70e9, D=1.4e12, of="run")
+        >>> bool(run_high - run_low > 1.5 * (high - low))
+        True
+        """
+        if of not in ("law", "run"):
+            raise LawfitError(f"The 'of' parameter of predict_interval must be 'law' or 'run'. Got {of!r} instead.")
+        values = _complete_inputs(self.law.inputs, inputs)
+        self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
+        draws = _unc.prediction_draws(self, values) if of == "law" else _unc.run_draws(self, values)
+        return _unc.percentile_interval(draws, level)
+
+    def interval(self, quantity: Callable[[Mapping[str, Any]], Any], level: float = 0.95) -> tuple[float, float, float]:
+        """A derived quantity's value at the fit and its bootstrap interval: ``(value, low, high)``.
+
+        ``quantity`` maps parameters by name to a number, elementwise (it is given arrays of draws too).
+
+        >>> import lawfit
+        >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+        >>> f = lawfit.fit(runs, "chinchilla", bootstrap=200, seed=0)
+        >>> value, low, high = f.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
+        >>> round(value, 3)
+        0.514
+        """
+        value = float(np.asarray(quantity({k: np.asarray(v) for k, v in self.params.items()})))
+        low, high = _unc.percentile_interval(_unc.derived_draws(self, quantity), level)
+        return value, float(low), float(high)
+
     # -- display -------------------------------------------------------------------------------------------------
-    def summary(self) -> str:
-        """A readable table of the fit."""
+    def summary(self, level: float = 0.95) -> str:
+        """A readable table of the fit; with bootstrap draws, standard errors and ``level`` percentile intervals."""
         lines = [f"law        {self.law.name}: L = {self.law.formula}"]
         source = self.data.get("source", "")
         lines.append(f"data       {self.n_points} runs" + (f" from {source}" if source else ""))
@@ -105,11 +173,22 @@ class Fit:
             lines.append(f"           {note}")
         lines.append(f"objective  {self.loss.describe()}: {self.objective:.6e}")
         lines.append(f"search     {self.message} ({self.search.get('n_starts', 0):,} starts)")
+        for warning in self.diagnostics:
+            lines.append(f"warning    {type(warning).__name__}: {warning.message}")
         lines.append("")
-        width = max(len(n) for n in self.params)
-        lines.append(f"  {'parameter':<{max(width, 9)}}  {'value':>14}")
+        width = max(9, *(len(n) for n in self.params))
+        header = f"  {'parameter':<{width}}  {'value':>14}"
+        if self.bootstrap is None:
+            lines.append(header)
+            for name, value in self.params.items():
+                lines.append(f"  {name:<{width}}  {value:>14.6g}")
+            return "\n".join(lines)
+        stderr, intervals = self.stderr, self.intervals(level)
+        lines.insert(-1, f"bootstrap  {self.bootstrap.describe()}")
+        lines.append(header + f"  {'stderr':>12}  {f'{level:.0%} interval':>29}")
         for name, value in self.params.items():
-            lines.append(f"  {name:<{max(width, 9)}}  {value:>14.6g}")
+            low, high = intervals[name]
+            lines.append(f"  {name:<{width}}  {value:>14.6g}  {stderr[name]:>12.4g}  [{low:>12.6g}, {high:>12.6g}]")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -132,6 +211,8 @@ class Fit:
                 "loss": self.loss.to_dict(),
                 "data": dict(self.data),
                 "search": dict(self.search),
+                "diagnostics": [w.to_dict() for w in self.diagnostics],
+                "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
             }
         )
 
@@ -172,6 +253,8 @@ class Fit:
                 data=_restore(record.get("data", {})),
                 search=_restore(record.get("search", {})),
                 lawfit_version=str(record.get("lawfit_version", "")),
+                bootstrap=Bootstrap.from_dict(record["bootstrap"]) if record.get("bootstrap") else None,
+                diagnostics=tuple(LawfitWarning.from_dict(w) for w in record.get("diagnostics", [])),
             )
         except (KeyError, TypeError) as exc:
             raise FitFileError(f"The saved fit is incomplete or malformed ({exc!r}); save it again.") from None
@@ -212,6 +295,9 @@ def fit(
     weights: Sequence[float] | np.ndarray | None = None,
     grid: Mapping[str, Sequence[float]] | np.ndarray | None = None,
     search_options: SearchOptions | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    resample: str = "run",
     **law_options: Any,
 ) -> Fit:
     """Fit a scaling law to runs by a global search.
@@ -234,6 +320,13 @@ def fit(
         starts ``(n_starts, n_params)`` in natural units.
     search_options : SearchOptions, optional
         Settings of the global search.
+    bootstrap : int
+        If > 0, that many bootstrap resamples are refitted (see :func:`lawfit.bootstrap`), giving
+        :attr:`Fit.stderr`, :meth:`Fit.intervals` and :meth:`Fit.predict_interval`.
+    seed : int
+        Seed of the bootstrap's resampling; the same seed gives the same draws.
+    resample : {"run", "group"}
+        Resample single runs or whole groups (the runs' ``group`` column).
     **law_options
         Options of a built-in law, e.g. ``x="N"`` for ``power``.
 
@@ -266,9 +359,10 @@ def fit(
         )
     w = runs.weights if weights is None else _check_weights(weights, len(runs))
     result = search(the_law, objective, inputs, y, w, grid=the_grid, options=search_options)
-    if not result.converged:
-        warnings.warn(ConvergenceWarning(result.message, objective=result.objective), stacklevel=2)
-    return Fit(
+    diagnostics = fit_diagnostics(the_law, result)
+    for warning in diagnostics:
+        warnings.warn(warning, stacklevel=2)
+    fitted = Fit(
         law=the_law,
         params=result.params,
         objective=result.objective,
@@ -285,7 +379,11 @@ def fit(
             "gradient_norm": result.gradient_norm,
             "at_bounds": list(result.at_bounds),
         },
+        diagnostics=diagnostics,
     )
+    if bootstrap:
+        fitted = _unc.bootstrap(fitted, runs, n_resamples=bootstrap, seed=seed, by=resample, weights=w)
+    return fitted
 
 
 def _check_weights(weights: Any, n: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from .errors import LawfitError
 from .laws._base import Law
 from .objectives import Objective
 
-__all__ = ["SearchOptions", "SearchResult", "search"]
+__all__ = ["Refits", "SearchOptions", "SearchResult", "refit", "search"]
 
 _BOUND_PULL = 1e2  # weight of the pull back into the box; any positive value keeps the constrained minimum
 
@@ -91,6 +91,7 @@ class SearchResult:
     steps: int
     gradient_norm: float
     at_bounds: tuple[str, ...]
+    hessian: np.ndarray | None = None  # of the objective at the optimum, in the search space
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -126,21 +127,26 @@ def make_internal_objective(law: Law, objective: Objective) -> Callable[..., Any
     return f
 
 
-def _solve_batch(f: Callable[..., Any], starts: Any, data: Any, *, steps: int, rtol: float, atol: float) -> Any:
-    """BFGS from each start (a batch), at most ``steps`` steps; returns (z, f(z), ok, steps)."""
+def _solve_batch(
+    f: Callable[..., Any], starts: Any, data: Any, *, steps: int, rtol: float, atol: float, data_axes: Any = None
+) -> Any:
+    """BFGS from each start (a batch), at most ``steps`` steps; returns (z, f(z), ok, steps).
+
+    ``data_axes`` batches the data too (``vmap``'s ``in_axes``), e.g. one weight vector per start for a bootstrap.
+    """
     import optimistix as optx
 
     from ._jax import jax
 
     solver = optx.BFGS(rtol=rtol, atol=atol)
 
-    def one(z0: Any) -> Any:
+    def one(z0: Any, data: Any) -> Any:
         sol = optx.minimise(f, solver, z0, args=data, max_steps=steps, throw=False)
         value = f(sol.value, data)
         ok = sol.result == optx.RESULTS.successful
         return sol.value, value, ok, sol.stats["num_steps"]
 
-    return jax.vmap(one)(starts)
+    return jax.vmap(one, in_axes=(0, data_axes))(starts, data)
 
 
 def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
@@ -173,6 +179,7 @@ def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[.
             "ok": ok[i],
             "steps": steps[i],
             "gradient_norm": jnp.linalg.norm(grad(z, data)),
+            "hessian": jax.hessian(f)(z, data),
             "best_grid_score": scores.min(),
         }
 
@@ -182,23 +189,30 @@ def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[.
 _COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
-def _compiled(law: Law, objective: Objective, options: SearchOptions, *args: Any) -> Callable[..., Any]:
-    """The compiled search for this law shape and these argument shapes, from memory, disk, or built afresh.
+def _compiled(
+    build: Callable[[Law, Objective, SearchOptions], Callable[..., Any]],
+    law: Law,
+    objective: Objective,
+    options: SearchOptions,
+    *args: Any,
+) -> Callable[..., Any]:
+    """The compiled program ``build(law, objective, options)`` for these argument shapes, from memory, from disk, or
+    traced afresh.
 
-    Tracing the search through optimistix costs about a second, more than the search itself; so the traced program
-    is exported (``jax.export``) to the user's cache folder, and a later process loads it instead of tracing again.
+    Tracing a search through optimistix costs about a second, more than the search itself; so the traced program is
+    exported (``jax.export``) to the user's cache folder, and a later process loads it instead of tracing again.
     XLA's own persistent cache then spares the compilation.
     """
     from ._jax import jax
 
     shapes = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype), args)
-    key = (law.key, objective, options, str(shapes))
+    key = (build.__name__, law.key, objective, options, str(shapes))
     if key in _COMPILED:
         return _COMPILED[key]
     path = _export_path(law, key)
     exported = _load_exported(path) if path is not None else None
     if exported is None:
-        exported = jax.export.export(_build(law, objective, options))(*shapes)
+        exported = jax.export.export(build(law, objective, options))(*shapes)
         if path is not None:
             _save_exported(path, exported)
     _COMPILED[key] = jax.jit(exported.call)
@@ -212,8 +226,21 @@ def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
     # A law without a spec is a Python function of the user's: its identity does not survive the process.
     if not law.spec or not disk_cache_enabled():
         return None
-    digest = hashlib.sha256(repr((key, __version__, jax.__version__)).encode()).hexdigest()[:32]
-    return cache_dir() / "searches" / f"{digest}.jaxexport"
+    digest = hashlib.sha256(repr((key, __version__, _source_fingerprint(), jax.__version__)).encode())
+    return cache_dir() / "searches" / f"{digest.hexdigest()[:32]}.jaxexport"
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _source_fingerprint() -> str:
+    """A hash of lawfit's own source, so that an exported program never outlives the code that traced it."""
+    if not _FINGERPRINT:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        _FINGERPRINT.append(digest.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def _load_exported(path: Path) -> Any:
@@ -298,7 +325,7 @@ def search(
     internal = np.clip(internal, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
 
     data = pack_data(law, inputs, y, weights)
-    out = jax.device_get(_compiled(law, objective, options, internal, data)(internal, data))
+    out = jax.device_get(_compiled(_build, law, objective, options, internal, data)(internal, data))
     return _summarise(law, options, out, n_starts=grid.shape[0])
 
 
@@ -353,4 +380,79 @@ def _summarise(law: Law, options: SearchOptions, out: Mapping[str, Any], *, n_st
         )
     if at_bounds:
         message += f"; at a bound: {', '.join(at_bounds)}"
-    return SearchResult(params, best, converged, message, n_starts, n_polished, n_agree, steps, grad_norm, at_bounds)
+    hessian = np.asarray(out["hessian"], dtype=np.float64)
+    return SearchResult(
+        params, best, converged, message, n_starts, n_polished, n_agree, steps, grad_norm, at_bounds, hessian
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Warm-started refits, batched over weight vectors (the bootstrap)
+
+
+@dataclass(frozen=True)
+class Refits:
+    """A batch of refits: one parameter vector (natural units), objective and convergence flag per weight vector."""
+
+    draws: np.ndarray
+    objectives: np.ndarray
+    converged: np.ndarray
+
+
+def _build_refit(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+    from ._jax import jax, jnp
+
+    f = make_internal_objective(law, objective)
+    _, lower, upper = _transforms(law)
+
+    def run(z0: Any, columns: Any, y: Any, weights: Any) -> Any:
+        starts = jnp.broadcast_to(z0, (weights.shape[0], z0.shape[0]))
+        z, value, ok, _ = _solve_batch(
+            f,
+            starts,
+            (columns, y, weights),
+            steps=options.max_steps,
+            rtol=options.rtol,
+            atol=options.atol,
+            data_axes=(None, None, 0),
+        )
+        return jnp.clip(z, lower, upper), value, ok
+
+    return jax.jit(run)
+
+
+def refit(
+    law: Law,
+    objective: Objective,
+    start: Mapping[str, float],
+    inputs: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    options: SearchOptions | None = None,
+    batch_size: int = 1000,
+) -> Refits:
+    """Refit ``law`` once per row of ``weights`` (shape ``(n_refits, n_points)``), each from ``start``, batched.
+
+    A resample of the runs is a weight vector (how often each run was drawn), so a bootstrap is one call.
+    """
+    from ._jax import jax
+
+    options = options or SearchOptions()
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    log_mask, _, _ = _transforms(law)
+    z0 = np.array([math.log(start[p.name]) if m else start[p.name] for p, m in zip(law.params, log_mask, strict=True)])
+    columns, y_packed, w0 = pack_data(law, inputs, y, weights[0])
+    padded = np.zeros((weights.shape[0], w0.size))
+    padded[:, : weights.shape[1]] = weights
+    draws, values, ok = [], [], []
+    for lo in range(0, padded.shape[0], batch_size):
+        chunk = padded[lo : lo + batch_size]
+        if chunk.shape[0] < batch_size and padded.shape[0] > batch_size:
+            chunk = np.vstack([chunk, np.repeat(chunk[-1:], batch_size - chunk.shape[0], axis=0)])
+        args = (z0, columns, y_packed, chunk)
+        z, value, flag = jax.device_get(_compiled(_build_refit, law, objective, options, *args)(*args))
+        take = min(batch_size, padded.shape[0] - lo)
+        draws.append(z[:take]), values.append(value[:take]), ok.append(flag[:take])
+    z = np.concatenate(draws)
+    return Refits(np.where(log_mask, np.exp(z), z), np.concatenate(values), np.concatenate(ok).astype(bool))

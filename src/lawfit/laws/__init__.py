@@ -6,9 +6,13 @@ from typing import Any
 
 from ..errors import LawfitError
 from ._base import INPUT_NAMES, Law, ParamSpec
+from .bnsl import bnsl
 from .chinchilla import chinchilla
+from .data_constrained import data_constrained
+from .downstream import downstream
 from .formula import formula_law
 from .kaplan import kaplan
+from .overtraining import overtraining
 from .power import power
 
 __all__ = [
@@ -16,16 +20,28 @@ __all__ = [
     "INPUT_NAMES",
     "Law",
     "ParamSpec",
+    "bnsl",
     "chinchilla",
+    "data_constrained",
+    "downstream",
     "formula_law",
     "get_law",
     "kaplan",
+    "overtraining",
     "power",
     "resolve_law",
 ]
 
 #: Built-in laws by name; each entry builds the law from keyword options.
-BUILTIN_LAWS = {"power": power, "chinchilla": chinchilla, "kaplan": kaplan}
+BUILTIN_LAWS = {
+    "power": power,
+    "chinchilla": chinchilla,
+    "kaplan": kaplan,
+    "overtraining": overtraining,
+    "data_constrained": data_constrained,
+    "bnsl": bnsl,
+    "downstream": downstream,
+}
 
 
 def get_law(name: str, **options: Any) -> Law:
