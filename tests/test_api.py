@@ -38,6 +38,7 @@ def test_public_surface_is_pinned() -> None:
             "get_law",
             "load_fit",
             "load_runs",
+            "plan",
         ]
     )
     for name in lawfit.__all__:

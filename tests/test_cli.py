@@ -98,6 +98,8 @@ def test_demo_prints_the_table(capsys) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "240 runs" in out and "alpha" in out and "Besiroglu" in out
+    # The frontier row at Chinchilla's budget: about 73B parameters on 1.3T tokens under the refit.
+    assert "5.76e+23     7.319e+10     1.312e+12" in out
 
 
 def test_error_is_one_line_without_traceback_from_the_shell(tmp_path: Path) -> None:

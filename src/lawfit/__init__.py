@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import datasets
+from . import datasets, plan
 from .chain import Chain, chain
 from .data import Runs, load_runs
 from .errors import (
@@ -62,4 +62,5 @@ __all__ = [
     "get_law",
     "load_fit",
     "load_runs",
+    "plan",
 ]

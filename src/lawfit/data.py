@@ -694,6 +694,8 @@ def budget_groups(values: np.ndarray, rtol: float = 0.05) -> np.ndarray:
     >>> budget_groups(np.array([1e19, 1.03e18, 3e18, 1e18, 1.04e19]), 0.05)
     array([2, 0, 1, 0, 2])
     """
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < 1:
+        raise DataError(f"The 'rtol' of budget grouping must be a number in [0, 1), e.g. 0.05. Got {rtol!r}.")
     values = np.asarray(values, dtype=np.float64)
     order = np.argsort(values, kind="stable")
     ordered = values[order]

@@ -400,6 +400,9 @@ def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
     for name in (*law.inputs, law.target):
         values = runs.column(name)
         ranges[name] = [float(values.min()), float(values.max())]
+    if "N" in law.inputs and "D" in law.inputs:  # the tokens per parameter the runs span, for planning
+        ratio = runs.column("D") / runs.column("N")
+        ranges["D/N"] = [float(ratio.min()), float(ratio.max())]
     return {"source": runs.source, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
 
 

@@ -1,0 +1,56 @@
+"""The ``lawfit`` command: a thin layer over the public API.
+
+Every verb parses its arguments, calls :mod:`lawfit`, and prints a table (or one JSON object with ``--json``).
+Errors print one line on stderr and exit with status 2; no traceback. The verbs live in :mod:`.fitting` (fit,
+predict, backtest, compare, demo, datasets) and :mod:`.planning` (optimal, target, inference, isoflop, suggest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+from . import fitting, planning
+
+__all__ = ["main"]
+
+_COMMANDS = {**fitting.COMMANDS, **planning.COMMANDS}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lawfit", description="Fit scaling laws to small training runs and forecast large ones."
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    fitting.add_verbs(verbs)
+    planning.add_verbs(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lawfit`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from ..errors import LawfitError, LawfitWarning
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LawfitWarning)
+            status = _COMMANDS[args.verb](args)
+    except LawfitError as exc:
+        print(f"lawfit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lawfit: interrupted", file=sys.stderr)
+        return 130
+    for item in caught:
+        if isinstance(item.message, LawfitWarning):
+            print(f"lawfit: warning: {type(item.message).__name__}: {item.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""What the verbs share: the runs options, the objective and split options, and --law parsing."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Sequence
+from typing import Any
+
+
+def pairs(items: Sequence[str], what: str) -> dict[str, str]:
+    from ..errors import LawfitError
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise LawfitError(f"Expected {what} as NAME=VALUE. Got {item!r} instead.")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def add_runs_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", help="runs: CSV, TSV, Parquet, JSON or JSON Lines")
+    p.add_argument("--dataset", help="a bundled data set instead of FILE (see `lawfit datasets`)")
+    p.add_argument(
+        "--col",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="map a column: N, D, C, U, loss, run, group or weight = the file's column name",
+    )
+    p.add_argument(
+        "--drop-highest-loss",
+        type=int,
+        default=0,
+        metavar="K",
+        help="drop the K highest-loss runs as outliers (Besiroglu et al. drop 5)",
+    )
+
+
+def add_objective_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--loss", choices=("huber", "mse-log", "mse"), default="huber", help="objective (huber)")
+    p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold on log residuals (1e-3)")
+
+
+def add_split_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--by", choices=("C", "N", "D"), default="C", help="the scale to cut (C)")
+    cut = p.add_mutually_exclusive_group()
+    cut.add_argument("--cut", type=float, help="hold out the runs with BY >= CUT")
+    cut.add_argument("--holdout", type=int, metavar="K", help="hold out the K largest budgets of BY")
+
+
+LAW_HELP = (
+    "a built-in law: power, chinchilla, kaplan, overtraining, data_constrained, bnsl, downstream; options in "
+    "brackets, e.g. 'power(x=N)' or 'bnsl(breaks=2)'"
+)
+
+
+def load_runs_from(args: argparse.Namespace) -> Any:
+    from .. import datasets, load_runs
+    from ..errors import LawfitError
+
+    columns = pairs(args.col, "--col")
+    if (args.file is None) == (args.dataset is None):
+        raise LawfitError("Give either a runs FILE or --dataset NAME (see `lawfit datasets`).")
+    if args.dataset is not None:
+        path = datasets.path(args.dataset)
+        columns = {**datasets.DATASETS[args.dataset][1], **columns}
+    else:
+        path = args.file
+    return load_runs(path, columns=columns).drop_highest_loss(args.drop_highest_loss)
+
+
+def _option_value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def law_from(text: str) -> Any:
+    """A law from --law text: a built-in name, optionally with options in brackets ('power(x=N)')."""
+    from ..errors import LawfitError
+    from ..laws import get_law
+
+    text = text.strip()
+    match = re.fullmatch(r"(\w+)\s*(?:\((.*)\))?", text)
+    if match is None:
+        raise LawfitError(
+            f"--law takes a built-in name with optional options, e.g. 'power(x=N)'. Got {text!r}; for a formula "
+            "use --formula."
+        )
+    name, inside = match.groups()
+    items = [item for item in (inside or "").split(",") if item.strip()]
+    options = {key: _option_value(value) for key, value in pairs(items, f"options of --law {name}").items()}
+    return get_law(name, **options)
