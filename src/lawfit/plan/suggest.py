@@ -111,9 +111,9 @@ def suggest(
     candidates : array of (N, D), optional
         Runs to choose from. By default a grid over N (from the smallest fitted N up) and over the tokens per
         parameter the data spans, widened 3x each way (runs off the data's usual ratio separate the N and D terms
-        best; much further the law itself is untested), keeping runs that cost between a quarter of an even share of the budget
-        (``budget/(4*runs)``) and the whole budget: a much cheaper run wastes budget that would bring it closer to
-        the target.
+        best; much further the law itself is untested), keeping runs that cost between a quarter of an even share
+        of the budget (``budget/(4*runs)``) and the whole budget: a much cheaper run wastes budget that would bring
+        it closer to the target.
 
     Examples
     --------
