@@ -139,7 +139,7 @@ class Law:
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise LawfitError(f"Law {self.name} has duplicate parameter names: {names}.")
-        clash = set(names) & {*INPUT_NAMES, *self.inputs, self.target}
+        clash = set(names) & {*self.inputs, self.target}
         if clash:
             raise LawfitError(f"Law {self.name} uses input names {sorted(clash)} as parameters; rename them.")
         if not self.params:

@@ -1,0 +1,183 @@
+"""Training curves as data: for each run, the learning rate at every step and the loss at the logged steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .schedule import from_logged, schedules_from
+
+__all__ = ["Curve", "load_curves"]
+
+
+@dataclass(frozen=True, eq=False)
+class Curve:
+    """One training run: ``lr[s]`` for every optimizer step ``s``, and the loss measured at ``step``.
+
+    ``note`` says how the schedule was obtained (given, logged at every step, or rebuilt from sparse logs).
+    """
+
+    name: str
+    lr: np.ndarray
+    step: np.ndarray
+    loss: np.ndarray
+    note: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        lr = np.asarray(self.lr, dtype=np.float64)
+        step = np.asarray(self.step)
+        loss = np.asarray(self.loss, dtype=np.float64)
+        if lr.ndim != 1 or lr.size == 0 or not np.all(np.isfinite(lr)) or np.any(lr < 0):
+            raise DataError(f"The schedule of run {self.name!r} must be finite learning rates >= 0, one per step.")
+        if step.shape != loss.shape or step.ndim != 1:
+            raise DataError(f"Run {self.name!r} needs one loss per logged step.")
+        if step.size and (not np.all(np.isfinite(step.astype(np.float64))) or np.any(step != np.round(step))):
+            raise DataError(f"The steps of run {self.name!r} must be whole numbers.")
+        step = step.astype(np.int64)
+        if np.any(step < 1) or np.any(step >= lr.size):
+            raise DataError(
+                f"Run {self.name!r} has losses at steps outside 1..{lr.size - 1}, the steps its schedule covers; "
+                "give a schedule as long as the run (steps=...)."
+            )
+        bad = ~np.isfinite(loss) | (loss <= 0)
+        if bad.any():
+            raise DataError(
+                f"Run {self.name!r} has {int(bad.sum())} loss value(s) that are NaN, infinite or <= 0 (first at step "
+                f"{int(step[bad][0])}); remove those rows."
+            )
+        order = np.argsort(step, kind="stable")
+        object.__setattr__(self, "lr", lr)
+        object.__setattr__(self, "step", step[order])
+        object.__setattr__(self, "loss", loss[order])
+
+    @property
+    def steps(self) -> int:
+        """Length of the schedule."""
+        return int(self.lr.size)
+
+    def until(self, last_step: int) -> Curve:
+        """The same run with only the losses logged up to ``last_step`` (the schedule stays whole)."""
+        keep = self.step <= last_step
+        return Curve(self.name, self.lr, self.step[keep], self.loss[keep], self.note)
+
+
+def load_curves(
+    data: Any,
+    *,
+    schedules: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    steps: Mapping[str, int] | int | None = None,
+) -> list[Curve]:
+    """Curves from a table of ``run, step, loss`` (and ``lr``) rows, or a mapping ``run -> table``.
+
+    Parameters
+    ----------
+    data : DataFrame, path or mapping of run name -> DataFrame/path
+        One row per logged step. A single-run table needs no ``run`` column. A path may be a CSV, JSON or Parquet
+        table, a TensorBoard log, or a W&B or MLflow export (see :func:`lawfit.curves.read_curves`).
+    schedules : mapping, optional
+        ``run -> schedule``: a per-step array or a description such as
+        ``"cosine:steps=24000,peak=3e-4,final=3e-5,warmup=2160"`` (see :func:`lawfit.curves.parse_schedule`).
+        Runs without one use their ``lr`` column: as is when it is logged at every step from 0, otherwise
+        rebuilt by linear interpolation (the curve's ``note`` says so).
+    columns : mapping, optional
+        Canonical name (``run``, ``step``, ``lr``, ``loss``) -> the table's column.
+    steps : int or mapping, optional
+        The planned length of each run's schedule when it is rebuilt from logs (default: the last logged step + 1).
+    """
+    tables = _tables(data, columns or {})
+    given = schedules_from(schedules)
+    unknown = set(given) - set(tables)
+    if unknown:
+        raise DataError(f"Schedules were given for runs not in the data: {sorted(unknown)}. Runs: {sorted(tables)}.")
+    curves = []
+    for name, table in tables.items():
+        step = table["step"].to_numpy(dtype=np.float64)
+        loss = table["loss"].to_numpy(dtype=np.float64)
+        has_loss = np.isfinite(loss)
+        if name in given:
+            lr, note = given[name], "schedule given"
+        else:
+            if "lr" not in table:
+                raise DataError(
+                    f"Run {name!r} has no lr column and no schedule; give schedules={{{name!r}: "
+                    "'cosine:steps=...,peak=...'}} or log the learning rate."
+                )
+            logged = table[["step", "lr"]].dropna()
+            length = steps.get(name) if isinstance(steps, Mapping) else steps
+            length = int(length) if length is not None else int(np.nanmax(step)) + 1
+            s = logged["step"].to_numpy(dtype=np.float64)
+            dense = s.size == length and np.array_equal(np.sort(s), np.arange(length))
+            lr = from_logged(s, logged["lr"].to_numpy(dtype=np.float64), length)
+            note = "lr logged at every step" if dense else f"lr rebuilt from {s.size} logged values by interpolation"
+        curves.append(Curve(name, lr, step[has_loss], loss[has_loss], note))
+    return curves
+
+
+def _tables(data: Any, columns: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    if isinstance(data, Mapping) and data and all(isinstance(v, (pd.DataFrame, str, Path)) for v in data.values()):
+        return {str(name): _canonical(_read(table, columns), columns, str(name)) for name, table in data.items()}
+    table = _canonical(_read(data, columns), columns, None)
+    if "run" not in table:
+        return {"run": table}
+    return {str(name): group.drop(columns="run") for name, group in table.groupby("run", sort=False)}
+
+
+def _read(data: Any, columns: Mapping[str, str]) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.exists():
+            raise DataError(f"No such file: {path}. Give a table of step, loss (lr, run) rows or a tracker's log.")
+        table = _read_table(path) if path.is_file() else None
+        if table is not None and (columns or {"step", "loss"} <= set(table.columns)):
+            return table
+        from .readers import read_curves  # TensorBoard logs, W&B and MLflow exports
+
+        return read_curves(path)
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    raise DataError(f"Curves come as a DataFrame, a file or a mapping of columns. Got {type(data).__name__}.")
+
+
+def _read_table(path: Path) -> pd.DataFrame | None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix in (".json", ".jsonl"):
+            return pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
+        if suffix in (".csv", ".tsv", ".txt"):
+            return pd.read_csv(path, sep=None, engine="python")
+    except (OSError, ValueError, ImportError) as exc:
+        raise DataError(f"Could not read {path}: {exc}. Give a CSV, JSON or Parquet table.") from None
+    return None
+
+
+def _canonical(table: pd.DataFrame, columns: Mapping[str, str], run: str | None) -> pd.DataFrame:
+    rename = {source: name for name, source in columns.items()}
+    missing = [source for source in rename if source not in table.columns]
+    if missing:
+        raise DataError(f"Columns {missing} are not in the table. Its columns: {list(table.columns)}.")
+    table = table.rename(columns=rename)
+    for name in ("step", "loss"):
+        if name not in table:
+            raise DataError(
+                f"Curves need a {name!r} column" + (f" (run {run!r})" if run else "") + f"; the table has "
+                f"{list(table.columns)}. Map one with columns={{'{name}': 'your column'}}."
+            )
+    keep = [c for c in ("run", "step", "lr", "loss") if c in table]
+    out = table[keep].copy()
+    for name in ("step", "lr", "loss"):
+        if name in out:
+            out[name] = pd.to_numeric(out[name], errors="coerce")
+    if out["step"].isna().any():
+        raise DataError("The step column has missing or non-numeric values; every row needs its step.")
+    return out.sort_values("step", kind="stable")
