@@ -26,6 +26,7 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_fit.py
 	$(BIN)/python benchmarks/bench_bootstrap.py
+	$(BIN)/python benchmarks/bench_curves.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks conftest.py

@@ -32,6 +32,7 @@ def test_public_surface_is_pinned() -> None:
             "bootstrap",
             "chain",
             "compare",
+            "curves",
             "datasets",
             "fit",
             "formula_law",

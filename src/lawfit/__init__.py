@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import datasets, plan
+from . import curves, datasets, plan
 from .chain import Chain, chain
 from .data import Runs, load_runs
 from .errors import (
@@ -56,6 +56,7 @@ __all__ = [
     "bootstrap",
     "chain",
     "compare",
+    "curves",
     "datasets",
     "fit",
     "formula_law",

@@ -2,7 +2,8 @@
 
 Every verb parses its arguments, calls :mod:`lawfit`, and prints a table (or one JSON object with ``--json``).
 Errors print one line on stderr and exit with status 2; no traceback. The verbs live in :mod:`.fitting` (fit,
-predict, backtest, compare, demo, datasets) and :mod:`.planning` (optimal, target, inference, isoflop, suggest).
+predict, backtest, compare, demo, datasets), :mod:`.planning` (optimal, target, inference, isoflop, suggest)
+and :mod:`.curves` (curve fit, curve predict, curve forecast).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import fitting, planning
+from . import curves, fitting, planning
 
 __all__ = ["main"]
 
-_COMMANDS = {**fitting.COMMANDS, **planning.COMMANDS}
+_COMMANDS = {**fitting.COMMANDS, **planning.COMMANDS, **curves.COMMANDS}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     fitting.add_verbs(verbs)
     planning.add_verbs(verbs)
+    curves.add_verbs(verbs)
     return parser
 
 

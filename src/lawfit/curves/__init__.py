@@ -6,7 +6,7 @@
 """
 
 from .data import Curve, load_curves
-from .fit import CurveFit, Forecast, curve_law, fit_curves, forecast
+from .fit import CurveFit, Forecast, curve_law, fit_curves, forecast, load_curve_fit
 from .laws import annealing, multipower
 from .readers import read_curves, read_mlflow, read_tensorboard, read_wandb
 from .schedule import from_logged, parse_schedule, schedule
@@ -20,6 +20,7 @@ __all__ = [
     "fit_curves",
     "forecast",
     "from_logged",
+    "load_curve_fit",
     "load_curves",
     "multipower",
     "parse_schedule",

@@ -124,8 +124,8 @@ def _tables(data: Any, columns: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     if isinstance(data, Mapping) and data and all(isinstance(v, (pd.DataFrame, str, Path)) for v in data.values()):
         return {str(name): _canonical(_read(table, columns), columns, str(name)) for name, table in data.items()}
     table = _canonical(_read(data, columns), columns, None)
-    if "run" not in table:
-        return {"run": table}
+    if "run" not in table:  # one run: named after its file
+        return {Path(data).stem if isinstance(data, (str, Path)) else "run": table}
     return {str(name): group.drop(columns="run") for name, group in table.groupby("run", sort=False)}
 
 

@@ -1,0 +1,187 @@
+"""The training-curve verbs: ``lawfit curve fit``, ``lawfit curve predict``, ``lawfit curve forecast``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ._common import pairs
+
+_SCHEDULE_HELP = (
+    "a run's learning-rate schedule, RUN=KIND:key=value,... (or just KIND:... for a single run), e.g. "
+    "'cosine:steps=24000,peak=3e-4,final=3e-5,warmup=2160'; kinds constant, cosine, linear, wsd (decay_start, "
+    "decay=linear|geometric|cosine), stages (stages=8000@9e-5;12000@3e-5). Without it the logged lr is used"
+)
+
+
+def add_verbs(verbs: Any) -> None:
+    """Add ``curve`` and its sub-verbs to the ``lawfit`` sub-command parser."""
+    curve = verbs.add_parser(
+        "curve",
+        help="loss-curve laws: fit training curves, predict other schedules, forecast a run's end",
+        description="Loss-curve laws that predict the loss at every step under any learning-rate schedule: "
+        "the multi-power law (Luo et al. 2025) and the annealing law (Tissue et al. 2024).",
+    )
+    sub = curve.add_subparsers(dest="curve_verb", required=True, metavar="VERB")
+
+    p = sub.add_parser("fit", help="fit a curve law to one or more curves jointly")
+    p.add_argument("files", nargs="+", metavar="FILE", help="curves: tables (run, step, lr, loss) or tracker logs")
+    _add_curve_options(p)
+    p.add_argument("--law", choices=("multipower", "annealing"), default="multipower", help="(multipower)")
+    p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
+    p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit")
+
+    p = sub.add_parser("predict", help="predict the loss curve under a schedule from a saved curve fit")
+    p.add_argument("fit", metavar="FIT.json")
+    p.add_argument("--schedule", required=True, help="the schedule to predict, KIND:key=value,...")
+    p.add_argument("--at", metavar="STEPS", help="steps to predict at, comma list (default every 1/10 and the end)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("forecast", help="forecast a run's final loss from its first part")
+    p.add_argument("file", metavar="FILE", help="the run's curve so far (one run)")
+    _add_curve_options(p)
+    p.add_argument("--law", choices=("annealing", "multipower"), default="annealing", help="(annealing)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--fraction", type=float, help="use the losses of the first FRACTION of the schedule")
+    which.add_argument("--until", type=int, help="use the losses up to this step (default: all logged)")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="R", help="block-bootstrap refits (200)")
+    p.add_argument("--level", type=float, default=0.9, help="interval level (0.9)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+
+
+def _add_curve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schedule", action="append", default=[], metavar="[RUN=]DESC", help=_SCHEDULE_HELP)
+    p.add_argument("--steps", type=int, help="the planned length of runs whose schedule is rebuilt from logged lr")
+    p.add_argument("--col", action="append", default=[], metavar="NAME=COLUMN", help="map run, step, lr or loss")
+
+
+def _curves(files: list[str], args: argparse.Namespace) -> tuple[list[Any], set[str]]:
+    """The curves of ``files`` with the ``--schedule`` options applied, and the schedule names no run matched."""
+    from ..curves import load_curves
+    from ..errors import LawfitError
+
+    named: dict[str, str] = {}
+    unnamed: list[str] = []
+    for text in args.schedule:
+        if "=" in text.split(":", 1)[0]:
+            name, _, desc = text.partition("=")
+            named[name.strip()] = desc.strip()
+        else:
+            unnamed.append(text)
+    columns = pairs(args.col, "--col")
+    curves = [c for path in files for c in load_curves(path, columns=columns, steps=args.steps)]
+    names = [c.name for c in curves]
+    if unnamed:
+        if len(curves) != 1 or len(unnamed) != 1 or named:
+            raise LawfitError(f"With several runs ({', '.join(names)}), name each schedule: --schedule RUN=KIND:...")
+        named[names[0]] = unnamed[0]
+    applied = [_with_schedule(c, named[c.name]) if c.name in named else c for c in curves]
+    return applied, set(named) - set(names)
+
+
+def _check_names(unmatched: set[str], curves: list[Any]) -> None:
+    from ..errors import LawfitError
+
+    if unmatched:
+        names = [c.name for c in curves]
+        raise LawfitError(f"--schedule names runs that are not in the data: {sorted(unmatched)}. Runs: {names}.")
+
+
+def _with_schedule(curve: Any, text: str) -> Any:
+    from ..curves import Curve, parse_schedule
+
+    return Curve(curve.name, parse_schedule(text), curve.step, curve.loss, "schedule given")
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from ..curves import fit_curves
+
+    curves, unmatched = _curves(args.files, args)
+    tests, unmatched_test = _curves(args.test, args) if args.test else ([], unmatched)
+    _check_names(unmatched & unmatched_test, curves + tests)
+    f = fit_curves(curves, args.law, lam=args.lam)
+    scores = f.evaluate(tests) if tests else None
+    if args.output:
+        f.save(args.output)
+    if args.json:
+        record = f.to_dict()
+        if scores is not None:
+            record["test"] = scores.to_dict(orient="records")
+        print(json.dumps(record))
+        return 0
+    print(f.summary())
+    for c in curves:
+        if c.note and c.note != "schedule given":
+            print(f"note       {c.name}: {c.note}")
+    if scores is not None:
+        print("\nprediction errors on the test curves:\n")
+        print(scores.to_string(index=False, float_format=lambda v: f"{v:.5f}"))
+    if args.output:
+        print(f"\nsaved to {args.output}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..curves import load_curve_fit, parse_schedule
+    from ..errors import LawfitError
+
+    f = load_curve_fit(args.fit)
+    lr = parse_schedule(args.schedule)
+    if args.at:
+        try:
+            steps = np.array([int(float(v)) for v in args.at.split(",") if v.strip()])
+        except ValueError:
+            raise LawfitError(f"--at takes a comma list of steps. Got {args.at!r}.") from None
+    else:
+        steps = np.unique(np.r_[np.linspace(0, lr.size - 1, 11)[1:].astype(int)])
+    loss = f.predict(lr, steps)
+    if args.json:
+        print(json.dumps({"law": f.law.name, "step": steps.tolist(), "loss": loss.tolist()}))
+        return 0
+    print(f"{'step':>10}  {'lr':>10}  {'loss':>10}")
+    for s, value in zip(steps, loss, strict=True):
+        print(f"{s:>10}  {lr[s]:>10.4g}  {value:>10.5f}")
+    return 0
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from ..curves import forecast
+    from ..errors import LawfitError
+
+    curves, unmatched = _curves([args.file], args)
+    _check_names(unmatched, curves)
+    if len(curves) != 1:
+        raise LawfitError(f"forecast takes one run; {args.file} holds {len(curves)}: {[c.name for c in curves]}.")
+    (curve,) = curves
+    until = args.until if args.until is not None or args.fraction is not None else int(curve.step.max())
+    result = forecast(
+        curve,
+        fraction=args.fraction,
+        until=until,
+        law=args.law,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        level=args.level,
+    )
+    if args.json:
+        print(json.dumps({**result.to_dict(), "schedule": curve.note}))
+        return 0
+    print(result.summary())
+    print(f"note       {curve.name}: {curve.note}; the forecast is at the schedule's last step")
+    return 0
+
+
+_CURVE_COMMANDS = {"fit": _cmd_fit, "predict": _cmd_predict, "forecast": _cmd_forecast}
+
+
+def _cmd_curve(args: argparse.Namespace) -> int:
+    return _CURVE_COMMANDS[args.curve_verb](args)
+
+
+COMMANDS = {"curve": _cmd_curve}
