@@ -194,6 +194,26 @@ class Fit:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, kind: str = "fit", **options: Any) -> Any:
+        """A matplotlib figure of the fit (needs ``pip install 'lawfit[plot]'``); the caller saves it.
+
+        ``kind`` is ``"fit"`` (:func:`lawfit.plot.plot_fit`: the runs and the law; give the runs as ``data=``),
+        ``"residuals"`` (:func:`lawfit.plot.plot_residuals`, ``data=`` required) or ``"pairs"``
+        (:func:`lawfit.plot.plot_bootstrap_pairs`: the bootstrap draws); ``options`` go to that function.
+
+        >>> import lawfit
+        >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+        >>> fig = lawfit.fit(runs, "chinchilla").plot(data=runs)
+        >>> fig.axes[0].get_xscale()
+        'log'
+        """
+        from . import plot as plots
+
+        kinds = {"fit": plots.plot_fit, "residuals": plots.plot_residuals, "pairs": plots.plot_bootstrap_pairs}
+        if kind not in kinds:
+            raise LawfitError(f"The 'kind' of Fit.plot must be one of {', '.join(kinds)}. Got {kind!r} instead.")
+        return kinds[kind](self, **options)
+
     # -- save and load -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, stamped with the schema and lawfit versions."""

@@ -2,8 +2,8 @@
 
 Every verb parses its arguments, calls :mod:`lawfit`, and prints a table (or one JSON object with ``--json``).
 Errors print one line on stderr and exit with status 2; no traceback. The verbs live in :mod:`.fitting` (fit,
-predict, backtest, compare, demo, datasets), :mod:`.planning` (optimal, target, inference, isoflop, suggest)
-and :mod:`.curves` (curve fit, curve predict, curve forecast).
+predict, backtest, compare, demo, datasets), :mod:`.planning` (optimal, target, inference, isoflop, suggest),
+:mod:`.curves` (curve fit, curve predict, curve forecast) and :mod:`.plotting` (plot).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import curves, fitting, planning
+from . import curves, fitting, planning, plotting
 
 __all__ = ["main"]
 
-_COMMANDS = {**fitting.COMMANDS, **planning.COMMANDS, **curves.COMMANDS}
+_COMMANDS = {**fitting.COMMANDS, **planning.COMMANDS, **curves.COMMANDS, **plotting.COMMANDS}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     fitting.add_verbs(verbs)
     planning.add_verbs(verbs)
     curves.add_verbs(verbs)
+    plotting.add_verbs(verbs)
     return parser
 
 

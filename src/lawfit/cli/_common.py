@@ -20,9 +20,14 @@ def pairs(items: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
-def add_runs_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="runs: CSV, TSV, Parquet, JSON or JSON Lines")
-    p.add_argument("--dataset", help="a bundled data set instead of FILE (see `lawfit datasets`)")
+def add_runs_options(
+    p: argparse.ArgumentParser,
+    *,
+    file_help: str = "runs: CSV, TSV, Parquet, JSON or JSON Lines",
+    dataset_help: str = "a bundled data set instead of FILE (see `lawfit datasets`)",
+) -> None:
+    p.add_argument("file", nargs="?", help=file_help)
+    p.add_argument("--dataset", help=dataset_help)
     p.add_argument(
         "--col",
         action="append",
@@ -97,3 +102,16 @@ def law_from(text: str) -> Any:
     items = [item for item in (inside or "").split(",") if item.strip()]
     options = {key: _option_value(value) for key, value in pairs(items, f"options of --law {name}").items()}
     return get_law(name, **options)
+
+
+def numbers(text: str) -> list[float]:
+    """A number or a comma list of numbers from the command line ('1e21,1e22')."""
+    from ..errors import LawfitError
+
+    try:
+        values = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise LawfitError(f"Expected a number or a comma list of numbers. Got {text!r} instead.") from None
+    if not values:
+        raise LawfitError(f"Expected a number or a comma list of numbers. Got {text!r} instead.")
+    return values

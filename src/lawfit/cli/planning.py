@@ -6,20 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ._common import add_runs_options, load_runs_from
-
-
-def _numbers(text: str) -> list[float]:
-    """A number or a comma list of numbers from the command line ('1e21,1e22')."""
-    from ..errors import LawfitError
-
-    try:
-        values = [float(item) for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise LawfitError(f"Expected a number or a comma list of numbers. Got {text!r} instead.") from None
-    if not values:
-        raise LawfitError(f"Expected a number or a comma list of numbers. Got {text!r} instead.")
-    return values
+from ._common import add_runs_options, load_runs_from, numbers
 
 
 def _add_fit_argument(p: argparse.ArgumentParser) -> None:
@@ -107,7 +94,7 @@ def _load_fit(path: str) -> Any:
 def _cmd_optimal(args: argparse.Namespace) -> int:
     from ..plan import compute_optimal
 
-    frontier = compute_optimal(_load_fit(args.fit), _numbers(args.compute), cost=args.cost, level=args.level)
+    frontier = compute_optimal(_load_fit(args.fit), numbers(args.compute), cost=args.cost, level=args.level)
     print(json.dumps(frontier.to_dict()) if args.json else frontier.summary())
     return 0
 
@@ -115,7 +102,7 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
 def _cmd_target(args: argparse.Namespace) -> int:
     from ..plan import compute_for_loss
 
-    frontier = compute_for_loss(_load_fit(args.fit), _numbers(args.loss), cost=args.cost, level=args.level)
+    frontier = compute_for_loss(_load_fit(args.fit), numbers(args.loss), cost=args.cost, level=args.level)
     print(json.dumps(frontier.to_dict()) if args.json else frontier.summary())
     return 0
 
@@ -140,7 +127,7 @@ def _cmd_isoflop(args: argparse.Namespace) -> int:
         seed=args.seed,
         level=args.level,
     )
-    at = result.predict(_numbers(args.at)) if args.at else None
+    at = result.predict(numbers(args.at)) if args.at else None
     if args.json:
         record = result.to_dict()
         if at is not None:

@@ -129,6 +129,13 @@ class CurveFit:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, curves: Curve | Sequence[Curve], **options: Any) -> Any:
+        """A matplotlib figure of ``curves`` and this law's predictions of them, with their schedules
+        (:func:`lawfit.plot.plot_curves`; needs ``pip install 'lawfit[plot]'``)."""
+        from ..plot import plot_curves
+
+        return plot_curves(self, curves, **options)
+
 
 def load_curve_fit(path: str | Path) -> CurveFit:
     """A curve fit saved by :meth:`CurveFit.save`."""

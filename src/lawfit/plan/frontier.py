@@ -115,6 +115,13 @@ class Frontier:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, **options: Any) -> Any:
+        """A matplotlib figure of N* and D* against compute, with bootstrap bands
+        (:func:`lawfit.plot.plot_frontier`; needs ``pip install 'lawfit[plot]'``)."""
+        from ..plot import plot_frontier
+
+        return plot_frontier(self, **options)
+
 
 _FRONTIER_NAMES = ("C", "N", "D", "loss", "tokens_per_param", "N_exponent", "D_exponent")
 _SHOWN = {"C": "C", "N": "N*", "D": "D*", "tokens_per_param": "D*/N*", "loss": "loss", "N_exponent": "exponent"}

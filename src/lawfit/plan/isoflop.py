@@ -133,6 +133,13 @@ class IsoFLOP:
     def __str__(self) -> str:
         return self.summary()
 
+    def plot(self, **options: Any) -> Any:
+        """A matplotlib figure: the parabolas and optima per budget, and the optima's power laws in compute
+        (:func:`lawfit.plot.plot_isoflop`; needs ``pip install 'lawfit[plot]'``)."""
+        from ..plot import plot_isoflop
+
+        return plot_isoflop(self, **options)
+
 
 def isoflop(
     data: Runs | Any,

@@ -1,0 +1,128 @@
+"""The plot verb: a figure of a saved fit, its residuals or bootstrap draws, its compute-optimal frontier, or an
+IsoFLOP analysis of runs, written to PNG, PDF or SVG."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ._common import add_runs_options, load_runs_from, numbers, pairs
+
+_FIT_KINDS = ("fit", "residuals", "pairs", "frontier")
+_KINDS = (*_FIT_KINDS, "isoflop")
+_FORMATS = (".png", ".pdf", ".svg")
+_FRONTIER_POINTS = 60  # budgets along a frontier given as a range LOW,HIGH
+
+
+def add_verbs(verbs: Any) -> None:
+    """Add plot to the ``lawfit`` sub-command parser."""
+    p = verbs.add_parser(
+        "plot",
+        help="draw a fit, its residuals, bootstrap pairs, frontier, or an IsoFLOP analysis",
+        description="Write a figure (PNG, PDF or SVG, by the suffix of -o). Kinds: fit (the runs and the law), "
+        "residuals (log residuals of the runs), pairs (bootstrap draws of the parameters, two at a time) and "
+        "frontier (N* and D* against compute) read a saved fit, FILE = FIT.json, with the runs from --data FILE or "
+        "--dataset NAME; isoflop reads runs at fixed budgets, FILE = the runs. Needs matplotlib: "
+        "pip install 'lawfit[plot]'.",
+    )
+    add_runs_options(
+        p,
+        file_help="the saved fit (FIT.json) for kinds fit, residuals, pairs, frontier; the runs for isoflop",
+        dataset_help="a bundled data set as the runs, instead of --data (or of FILE for isoflop)",
+    )
+    p.add_argument("--kind", default="fit", help=f"what to draw: {', '.join(_KINDS)} (fit)")
+    p.add_argument("-o", "--output", metavar="FIG", help="the figure to write: .png, .pdf or .svg")
+    p.add_argument("--data", metavar="RUNS", help="the runs to draw with a fit (kinds fit, residuals)")
+    p.add_argument("--held-out", metavar="RUNS", help="runs not fitted, drawn hollow (kind fit; same --col)")
+    p.add_argument("--x", choices=("N", "D", "C"), help="horizontal axis (fit, residuals); parabola axis (isoflop)")
+    p.add_argument("--level", type=float, default=0.95, help="level of the bootstrap bands (0.95)")
+    p.add_argument("--params", metavar="P1,P2,...", help="the parameters of a pairs plot (all)")
+    p.add_argument("--compute", metavar="C", help="frontier budgets: LOW,HIGH for a range, or three or more budgets")
+    p.add_argument("--cost", type=float, default=6.0, metavar="K", help="training FLOPs per parameter per token (6)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="isoflop: R resamples within each budget")
+    p.add_argument("--seed", type=int, default=0, help="isoflop: seed of the bootstrap (0)")
+    p.add_argument("--rtol", type=float, default=0.05, help="isoflop: budgets within this distance are one (0.05)")
+    p.add_argument("--dpi", type=int, default=200, help="resolution of a PNG (200)")
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from ..errors import LawfitError
+
+    if args.kind not in _KINDS:
+        raise LawfitError(f"Unknown plot kind {args.kind!r}. Kinds: {', '.join(_KINDS)}.")
+    if not args.output:
+        raise LawfitError("lawfit plot needs -o FIG.png (or .pdf, .svg): the file to write the figure to.")
+    output = Path(args.output)
+    if output.suffix.lower() not in _FORMATS:
+        raise LawfitError(f"The figure {output} must end in .png, .pdf or .svg. Got {output.suffix or 'no suffix'!r}.")
+    fig = _isoflop(args) if args.kind == "isoflop" else _from_fit(args)
+    try:
+        fig.savefig(output, dpi=args.dpi)
+    except OSError as exc:
+        raise LawfitError(f"Cannot write the figure to '{output}': {exc.strerror}. Choose a writable path.") from None
+    print(f"figure     {output} ({args.kind})")
+    return 0
+
+
+def _from_fit(args: argparse.Namespace) -> Any:
+    import numpy as np
+
+    import lawfit
+
+    from .. import plot
+    from ..errors import LawfitError
+
+    if args.file is None:
+        raise LawfitError(f"Give the saved fit: lawfit plot FIT.json --kind {args.kind} -o FIG.png.")
+    fit = lawfit.load_fit(args.file)
+    if args.kind == "pairs":
+        names = [name.strip() for name in args.params.split(",")] if args.params else None
+        return plot.plot_bootstrap_pairs(fit, names)
+    if args.kind == "frontier":
+        if not args.compute:
+            raise LawfitError("--kind frontier needs the budgets: --compute 1e20,1e26 (a range) or 1e21,1e22,1e23.")
+        budgets = numbers(args.compute)
+        if len(budgets) == 2:
+            budgets = np.geomspace(min(budgets), max(budgets), _FRONTIER_POINTS)
+        return lawfit.plan.compute_optimal(fit, budgets, cost=args.cost, level=args.level).plot()
+    runs = None
+    if args.data is not None and args.dataset is not None:
+        raise LawfitError("Give the runs as either --data FILE or --dataset NAME, not both.")
+    if args.data is not None or args.dataset is not None:
+        runs = load_runs_from(_with_file(args, args.data))
+    elif args.kind == "residuals":
+        raise LawfitError("--kind residuals needs the runs: --data FILE or --dataset NAME (with --col as for fit).")
+    if args.kind == "residuals":
+        return plot.plot_residuals(fit, runs, x=args.x)
+    held = lawfit.load_runs(args.held_out, columns=pairs(args.col, "--col")) if args.held_out else None
+    return plot.plot_fit(fit, runs, x=args.x, level=args.level, held_out=held)
+
+
+def _isoflop(args: argparse.Namespace) -> Any:
+    from ..errors import LawfitError
+    from ..plan import isoflop
+
+    if args.x == "C":
+        raise LawfitError("--kind isoflop draws parabolas in N or D: give --x N or --x D.")
+    if args.file is not None and args.data is not None:
+        raise LawfitError("--kind isoflop reads the runs from FILE; give FILE or --data, not both.")
+    runs = load_runs_from(_with_file(args, args.file or args.data))
+    result = isoflop(
+        runs,
+        x=args.x or "N",
+        rtol=args.rtol,
+        cost=args.cost,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        level=args.level,
+    )
+    return result.plot()
+
+
+def _with_file(args: argparse.Namespace, file: str | None) -> argparse.Namespace:
+    """The arguments with ``file`` as the runs file, for :func:`load_runs_from`."""
+    return argparse.Namespace(**{**vars(args), "file": file})
+
+
+COMMANDS = {"plot": _cmd_plot}

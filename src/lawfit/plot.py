@@ -1,0 +1,666 @@
+"""Figures: a fit against its runs, its residuals, its bootstrap draws in pairs, an IsoFLOP analysis, a
+compute-optimal frontier, and training curves with their predictions.
+
+Plots need matplotlib (``pip install 'lawfit[plot]'``), imported only when a figure is made, so ``import lawfit``
+does not load it. Each function builds a :class:`matplotlib.figure.Figure` on the Agg canvas, not through pyplot:
+nothing global changes and no display is needed. It returns the figure; the caller saves it
+(``fig.savefig("fit.png", dpi=200)``; PNG, PDF and SVG all work) or shows it in a notebook.
+
+Examples
+--------
+>>> import lawfit
+>>> from lawfit.plot import plot_fit
+>>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+>>> fig = plot_fit(lawfit.fit(runs, "chinchilla"), runs)
+>>> ax = fig.axes[0]
+>>> ax.get_xscale(), ax.get_yscale(), ax.get_xlabel()
+('log', 'log', 'parameters N')
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .data import Runs, load_runs
+from .errors import ExtrapolationWarning, LawfitError
+from .uncertainty import percentile_interval
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .curves import Curve, CurveFit
+    from .fit import Fit
+    from .plan import Frontier, IsoFLOP
+
+__all__ = ["plot_bootstrap_pairs", "plot_curves", "plot_fit", "plot_frontier", "plot_isoflop", "plot_residuals"]
+
+_LABELS = {
+    "N": "parameters N",
+    "D": "tokens D",
+    "C": "compute C (FLOPs)",
+    "U": "unique tokens U",
+    "loss": "loss",
+    "D/N": "tokens per parameter D/N",
+}
+_CMAP = "viridis"
+_OPTIMA = "optimal parameters N* and tokens D*"
+_N_LINES = 5  # lines of the law at fixed N (or fixed D/N) drawn in plot_fit: enough to read, few enough to see
+_GRID = 200  # points along each drawn line
+_NEAR = 1.25  # a line at fixed N spans the compute of the runs within this factor of its N
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fits of final-loss laws
+
+
+def plot_fit(
+    fit: Fit,
+    data: Runs | Any = None,
+    *,
+    x: str | None = None,
+    level: float = 0.95,
+    held_out: Runs | Any = None,
+) -> Figure:
+    """The runs and the fitted law, on log-log axes.
+
+    - A law of one input (``power``, ``bnsl``, ``downstream``): the target against that input, the runs as points
+      and the law as a line.
+    - A law of N and D (``chinchilla``, ``kaplan``, ``overtraining``, formulas in N and D): by default the loss
+      against N, the runs coloured by tokens per parameter D/N (colour bar), the law at D/N fixed at five of the
+      runs' ratios (thin lines in the same colours: a run should lie on the line of its colour), and the
+      compute-optimal frontier (black line), the lowest loss the law reaches at each budget, drawn at its N*
+      (:func:`lawfit.plan.compute_optimal`); ``x="D"`` likewise against D. With ``x="C"`` the loss is against
+      compute ``C = 6ND``, the runs coloured by N, the thin lines at five of the runs' sizes (each over the compute
+      of the runs within 25% of its size), and the frontier is the envelope of those lines. Against compute the
+      runs crowd onto the frontier, which is why N is the default.
+    - Any other law (say ``data_constrained``, whose third input U cannot be drawn on a line): the law at each run
+      as a cross beside the run.
+
+    With bootstrap draws (``fit.bootstrap``), a band shows the ``level`` percentile interval of the law (of the
+    frontier's loss, for a law of N and D): the uncertainty of the parameters, not the scatter of single runs.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fitted law.
+    data : path, DataFrame, mapping or Runs, optional
+        The runs to show, usually those fitted (a :class:`Fit` keeps only their summary). Without them only the law
+        is drawn, over the ranges the fit was made on.
+    x : {"N", "D", "C"}, optional
+        The horizontal axis: the law's input for a law of one input; ``"N"`` by default for a law of N and D.
+    level : float
+        Level of the bootstrap band.
+    held_out : path, DataFrame, mapping or Runs, optional
+        Runs not fitted (a back-test's larger runs), drawn as hollow markers labelled "held out".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Lines and bands may reach past the fitted ranges (to held-out runs); the figure shows how far, so the law's
+    :class:`~lawfit.ExtrapolationWarning` is not raised for them.
+    """
+    fig = _figure(figsize=(7.0, 5.0))
+    ax = fig.add_subplot()
+    runs = None if data is None else load_runs(data)
+    held = None if held_out is None else load_runs(held_out)
+    law = fit.law
+    mode, x = _mode_and_axis(fit, x)
+    shown = [r for r in (runs, held) if r is not None]
+    if mode == "nd":
+        _draw_nd(fig, ax, fit, x, level, runs, held)
+    elif mode == "single":
+        span = _span([r.column(x) for r in shown], fit.data.get("ranges", {}).get(x))
+        grid = np.geomspace(*span, _GRID)
+        _scatter_runs(ax, runs, held, x, law.target, colour="C0")
+        ax.plot(grid, _predict(fit, **{x: grid}), color="black", lw=1.5, label="law")
+        if fit.bootstrap is not None:
+            low, high = _predict_interval(fit, level, **{x: grid})
+            ax.fill_between(grid, low, high, color="black", alpha=0.15, lw=0, label=f"{level:.0%} interval of the law")
+    else:
+        if runs is None and held is None:
+            raise LawfitError(
+                f"Law {law.name!r} takes {', '.join(law.inputs)}, which cannot be drawn as one line; give the runs "
+                "(data=...) to see the law at each run."
+            )
+        _scatter_runs(ax, runs, held, x, law.target, colour="C0")
+        for r in shown:
+            predicted = _predict(fit, **r.inputs(law.inputs))
+            label = "law at each run" if r is shown[0] else None
+            ax.scatter(r.column(x), predicted, marker="x", s=18, color="black", lw=1, label=label)
+    _finish(ax, _LABELS.get(x, x), _LABELS.get(law.target, law.target), _title(fit))
+    return fig
+
+
+def plot_residuals(fit: Fit, data: Runs | Any, *, x: str | None = None) -> Figure:
+    """The runs' log residuals ``ln(y / law)`` against the law's main input, with a zero line.
+
+    The main input is the law's only input, or N for a law of N and D (``x`` chooses D or C). For a law of N and D
+    the points are coloured as in :func:`plot_fit`: by D/N against N or D, by N against C. A trend in the
+    residuals is structure the law misses; the title gives their root mean square. Plain residuals ``y - law`` are
+    shown when the target or the law is not positive.
+
+    Examples
+    --------
+    >>> import lawfit
+    >>> from lawfit.plot import plot_residuals
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> fig = plot_residuals(lawfit.fit(runs, "chinchilla"), runs)
+    >>> fig.axes[0].get_ylabel()
+    'log residual ln(loss / law)'
+    """
+    fig = _figure(figsize=(7.0, 4.0))
+    ax = fig.add_subplot()
+    runs = load_runs(data)
+    mode, x = _mode_and_axis(fit, x)
+    target = fit.law.target
+    y = runs.column(target)
+    predicted = _predict(fit, **runs.inputs(fit.law.inputs))
+    if np.all(y > 0) and np.all(predicted > 0):
+        residual, label = np.log(y / predicted), f"log residual ln({target} / law)"
+    else:
+        residual, label = y - predicted, f"residual {target} - law"
+    if mode == "nd":
+        name, values, norm = _colouring(x, [runs], fit)
+        points = ax.scatter(runs.column(x), residual, c=values(runs), cmap=_CMAP, norm=norm, s=16)
+        fig.colorbar(points, ax=ax, label=_LABELS[name])
+    else:
+        ax.scatter(runs.column(x), residual, color="C0", s=16)
+    ax.axhline(0.0, color="black", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel(_LABELS.get(x, x))
+    ax.set_ylabel(label)
+    rms = float(np.sqrt(np.mean(residual**2)))
+    ax.set_title(f"residuals of {fit.law.name} on {len(runs)} runs: RMS {rms:.3g}")
+    return fig
+
+
+def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figure:
+    """The bootstrap draws of the parameters, two at a time: how well the data pin each pair down.
+
+    A corner plot: the histogram of each parameter's draws on the diagonal, the scatter of each pair below it, the
+    fitted value marked in red, and the pair's correlation in each panel. Log-scale parameters (``E``, ``A``, ``B``
+    of chinchilla) are shown as their log10, the scale the fit searches. A scatter squeezed onto a line is a pair
+    the data cannot tell apart (an :class:`~lawfit.IdentifiabilityWarning` names those above 0.9999). Refits that
+    did not converge are left out.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit with bootstrap draws (``lawfit.fit(..., bootstrap=1000)``).
+    params : sequence of str, optional
+        The parameters to show, in order (default all of the law's).
+
+    Examples
+    --------
+    >>> import lawfit
+    >>> from lawfit.plot import plot_bootstrap_pairs
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> fig = plot_bootstrap_pairs(lawfit.fit(runs, "chinchilla", bootstrap=50), ["A", "alpha"])
+    >>> len(fig.axes)  # two histograms and one scatter
+    3
+    """
+    if fit.bootstrap is None:
+        raise LawfitError(
+            "plot_bootstrap_pairs needs bootstrap draws: fit with bootstrap=1000 (CLI: --bootstrap 1000) or call "
+            "lawfit.bootstrap(fit, runs)."
+        )
+    names = list(fit.law.param_names if params is None else params)
+    unknown = [n for n in names if n not in fit.law.param_names]
+    if unknown or len(names) < 2 or len(set(names)) != len(names):
+        raise LawfitError(
+            f"The 'params' of plot_bootstrap_pairs must be two or more distinct parameters of {fit.law.name} "
+            f"({', '.join(fit.law.param_names)}). Got {names!r} instead."
+        )
+    specs = {p.name: p for p in fit.law.params}
+    index = [fit.law.param_names.index(n) for n in names]
+    draws = fit.bootstrap.draws[fit.bootstrap.converged][:, index]
+    draws = draws[np.all(np.isfinite(draws), axis=1)]
+    if len(draws) < 2:
+        raise LawfitError("Fewer than 2 bootstrap refits converged to finite values; there is nothing to plot.")
+    # Log-scale parameters are shown as log10 on linear axes: the scale the search and the identifiability check
+    # use, and readable tick labels where a log axis spanning a fraction of a decade has almost none.
+    log = [specs[n].scale == "log" and bool(np.all(draws[:, i] > 0)) for i, n in enumerate(names)]
+    shown = np.where(log, np.log10(np.where(log, draws, 1.0)), draws)
+    fitted = [math.log10(fit.params[n]) if log[i] else fit.params[n] for i, n in enumerate(names)]
+    labels = [f"log10 {n}" if log[i] else n for i, n in enumerate(names)]
+    corr = np.corrcoef(shown.T) if len(draws) > 2 else np.full((len(names),) * 2, np.nan)
+
+    from matplotlib.ticker import MaxNLocator
+
+    k = len(names)
+    fig = _figure(figsize=(2.1 * k + 0.6, 2.1 * k + 0.6))
+    grid = fig.add_gridspec(k, k)
+    columns: list[Axes] = []
+    for i in range(k):
+        row_first: Axes | None = None
+        for j in range(i + 1):
+            diagonal = i == j
+            ax = fig.add_subplot(
+                grid[i, j], sharex=None if diagonal else columns[j], sharey=None if diagonal else row_first
+            )
+            if diagonal:
+                columns.append(ax)
+                ax.hist(shown[:, i], bins=30, color="C0", alpha=0.7)
+                ax.axvline(fitted[i], color="red", lw=1)
+                ax.set_yticks([])
+            else:
+                row_first = row_first or ax
+                ax.scatter(shown[:, j], shown[:, i], s=3, alpha=0.4, color="C0", lw=0, rasterized=True)
+                ax.plot([fitted[j]], [fitted[i]], "+", color="red", ms=10, mew=1.5)
+                ax.text(0.04, 0.88, f"r = {corr[i, j]:.4f}", transform=ax.transAxes, fontsize="small")
+                ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.tick_params(labelsize="x-small")
+            if i == k - 1:
+                ax.set_xlabel(labels[j])
+            else:
+                ax.tick_params(labelbottom=False)
+            if j == 0 and not diagonal:
+                ax.set_ylabel(labels[i])
+            elif not diagonal:
+                ax.tick_params(labelleft=False)
+    left_out = fit.bootstrap.n_resamples - len(draws)
+    note = f", {left_out} not converged left out" if left_out else ""
+    fig.suptitle(f"bootstrap draws of {fit.law.name}: {len(draws):,} refits{note}")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Planning
+
+
+def plot_isoflop(result: IsoFLOP, *, level: float | None = None) -> Figure:
+    """An IsoFLOP analysis in two panels.
+
+    Left, for Approach 2 (:func:`lawfit.plan.isoflop`): the loss against N (or D) on a log axis, each budget's runs
+    and its parabola in log x in the budget's colour (colour bar: C), the vertices as stars (hollow when the budget
+    is flagged and left out of the power laws), the outliers as red crosses. For Approach 1
+    (:func:`lawfit.plan.envelope`): each training curve's loss against compute and their lower envelope.
+
+    Right: the optima N* and D* against compute, log-log, with the fitted power laws ``X* = a*C^b`` and, with
+    bootstrap draws, their ``level`` percentile bands (default the analysis's own level).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.plan import isoflop
+    >>> from lawfit.plot import plot_isoflop
+    >>> c = np.repeat([1e18, 1e19, 1e20], 7)
+    >>> n = np.sqrt(c / 120) * np.tile(np.logspace(-0.6, 0.6, 7), 3)
+    >>> fig = plot_isoflop(isoflop({"C": c, "N": n, "loss": 1.69 + 406.4 / n**0.34 + 410.7 / (c / (6 * n))**0.28}))
+    >>> left, right = fig.axes[:2]
+    >>> len(left.lines), right.get_xscale(), right.get_yscale()
+    (3, 'log', 'log')
+    """
+    level = result.level if level is None else level
+    fig = _figure(figsize=(12.0, 4.8))
+    left, right = fig.subplots(1, 2)
+    optima = result.optima
+    if result.approach == "envelope":
+        _draw_envelope(left, result)
+    else:
+        _draw_parabolas(fig, left, result)
+    c = optima["C"].to_numpy(dtype=np.float64)
+    grid = np.geomspace(c.min(), c.max(), _GRID)
+    used = optima["used"].to_numpy(dtype=bool)
+    for name, law, colour in (("N", result.params, "C0"), ("D", result.tokens, "C1")):
+        values = optima[name].to_numpy(dtype=np.float64)
+        label = f"{name}* = {law.coefficient:.3g} C^{law.exponent:.3f}"
+        right.plot(grid, law(grid), color=colour, lw=1.5, label=label)
+        if len(law.draws):
+            low, high = percentile_interval(law.draws_at(grid), level)
+            right.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0, label=f"{level:.0%} interval")
+        right.scatter(c[used], values[used], color=colour, s=24, zorder=3)
+        shown = ~used & np.isfinite(values)
+        if shown.any():
+            right.scatter(c[shown], values[shown], facecolors="none", edgecolors=colour, s=24, label="left out")
+    _finish(right, _LABELS["C"], _OPTIMA, f"compute-optimal size ({result.approach})")
+    return fig
+
+
+def plot_frontier(frontier: Frontier, *, level: float | None = None) -> Figure:
+    """The compute-optimal parameters N* and tokens D* against compute, log-log.
+
+    With bootstrap draws, ``level`` percentile bands (default the frontier's own level). For a dense line, compute
+    the frontier on many budgets, e.g. ``compute_optimal(fit, np.geomspace(1e20, 1e26, 60))``; a frontier of a few
+    budgets is drawn with markers.
+
+    Examples
+    --------
+    >>> import lawfit, numpy as np
+    >>> from lawfit.plan import compute_optimal
+    >>> from lawfit.plot import plot_frontier
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
+    >>> fig = plot_frontier(compute_optimal(f, np.geomspace(1e19, 1e22, 30)))
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['N* (exponent 0.514)', 'D* (exponent 0.486)']
+    """
+    level = frontier.level if level is None else level
+    fig = _figure(figsize=(7.0, 5.0))
+    ax = fig.add_subplot()
+    c = frontier.C
+    marker = "o" if c.size <= 12 else None
+    for name, colour in (("N", "C0"), ("D", "C1")):
+        exponent = frontier.value(f"{name}_exponent")
+        label = f"{name}*"
+        if np.ptp(exponent) < 1e-3:  # a constant exponent (chinchilla's): worth a legend entry
+            label += f" (exponent {exponent[0]:.3f}"
+            if frontier.draws and f"{name}_exponent" in frontier.draws:
+                low, high = frontier.interval(f"{name}_exponent", level)
+                label += f", {level:.0%} [{low[0]:.3f}, {high[0]:.3f}]"
+            label += ")"
+        ax.plot(c, frontier.value(name), color=colour, marker=marker, lw=1.5, label=label)
+        if frontier.draws and name in frontier.draws:
+            low, high = frontier.interval(name, level)
+            ax.fill_between(c, low, high, color=colour, alpha=0.2, lw=0, label=f"{name}* {level:.0%} interval")
+    _finish(ax, _LABELS["C"], _OPTIMA, f"compute-optimal frontier of {frontier.law} ({frontier.cost})")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training curves
+
+
+def plot_curves(curve_fit: CurveFit, curves: Curve | Sequence[Curve]) -> Figure:
+    """Training curves and a loss-curve law's predictions of them, with their learning-rate schedules below.
+
+    Top: the logged losses as points (hollow for curves the law was not fitted on, labelled "held out") and the
+    law's prediction under each curve's schedule as a line, loss against step, both axes linear. Bottom: each
+    curve's learning rate at every step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.curves import Curve, CurveFit, annealing, schedule
+    >>> from lawfit.plot import plot_curves
+    >>> lr = schedule("cosine", steps=4000, peak=1e-3, final=1e-4, warmup=200)
+    >>> law = CurveFit(annealing(), {"L0": 2.5, "A": 0.8, "alpha": 0.5, "C": 0.3}, 0.0, True, "given", ("cos",), 0)
+    >>> fig = plot_curves(law, Curve("cos", lr, np.arange(300, 4000, 100), np.full(37, 3.0)))
+    >>> loss_axes, lr_axes = fig.axes
+    >>> len(loss_axes.lines), len(loss_axes.collections), lr_axes.get_ylabel()
+    (1, 1, 'learning rate')
+    """
+    from .curves import Curve
+
+    curves = [curves] if isinstance(curves, Curve) else list(curves)
+    if not curves or not all(isinstance(c, Curve) for c in curves):
+        raise LawfitError("plot_curves needs one or more lawfit.curves.Curve (see lawfit.curves.load_curves).")
+    fig = _figure(figsize=(8.0, 6.0))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    for i, curve in enumerate(curves):
+        colour = f"C{i % 10}"
+        fitted = curve.name in curve_fit.curves
+        first = int(curve.step.min()) if curve.step.size else 1
+        steps = np.unique(np.linspace(first, curve.steps - 1, 400).astype(np.int64))
+        face = colour if fitted else "none"
+        label = curve.name if fitted else f"{curve.name} (held out)"
+        top.scatter(curve.step, curve.loss, s=10, facecolors=face, edgecolors=colour, lw=0.8, label=label)
+        top.plot(steps, curve_fit.predict(curve, steps), color=colour, lw=1.2)
+        bottom.plot(np.arange(curve.steps), curve.lr, color=colour, lw=1.2)
+    top.set_ylabel("loss")
+    top.set_title(f"{curve_fit.law.name} fitted on {', '.join(curve_fit.curves) or 'given parameters'}")
+    top.legend(fontsize="small", title="points: logged; lines: law", title_fontsize="small")
+    bottom.set_xlabel("step")
+    bottom.set_ylabel("learning rate")
+    bottom.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The work
+
+
+def _figure(**options: Any) -> Figure:
+    """A new Figure on the Agg canvas, outside pyplot; a clear error when matplotlib is missing."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise LawfitError("Plots need matplotlib; install it with pip install 'lawfit[plot]'.") from None
+    fig = Figure(layout="constrained", **options)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _mode_and_axis(fit: Fit, x: str | None) -> tuple[str, str]:
+    """How to draw the law ("single", "nd" or "runs") and the horizontal axis."""
+    inputs = fit.law.inputs
+    if len(inputs) == 1:
+        mode, allowed = "single", tuple(inputs)
+    elif set(inputs) <= {"N", "D", "C"} and {"N", "D"} & set(inputs) and fit.law.target == "loss":
+        mode, allowed = "nd", ("C", "N", "D")
+    else:
+        mode, allowed = "runs", tuple(inputs)
+    if x is None:
+        return mode, next((name for name in ("N", "D", "C") if name in allowed), allowed[0])
+    if x not in allowed:
+        raise LawfitError(
+            f"The 'x' of a plot of {fit.law.name} must be one of {', '.join(allowed)}. Got {x!r} instead."
+        )
+    return mode, x
+
+
+def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs | None, held: Runs | None) -> None:
+    """A law of N and D: points coloured by N (against C) or by D/N (against N or D), lines with that colour
+    quantity held fixed, and the compute-optimal frontier with its band."""
+    from matplotlib import colormaps
+
+    from .plan import compute_optimal
+
+    shown = [r for r in (runs, held) if r is not None]
+    ranges = fit.data.get("ranges", {})
+    name, values, norm = _colouring(x, shown, fit)
+    cmap = colormaps[_CMAP]
+    points = None
+    for r, hollow in ((runs, False), (held, True)):
+        if r is None:
+            continue
+        if hollow:
+            style = {"facecolors": "none", "edgecolors": cmap(norm(values(r))), "lw": 1.0}
+        else:
+            style = {"c": values(r), "cmap": cmap, "norm": norm}
+        label = f"held out ({len(r)})" if hollow else f"runs ({len(r)})"
+        artist = ax.scatter(r.column(x), r.column("loss"), s=18, label=label, zorder=3, **style)
+        if not hollow:
+            points = artist
+    if points is None:  # no filled points to carry the colour scale
+        from matplotlib.cm import ScalarMappable
+
+        points = ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(points, ax=ax, label=_LABELS[name])
+
+    if shown:
+        n_all = np.concatenate([r.column("N") for r in shown])
+        d_all = np.concatenate([r.column("D") for r in shown])
+        c_all = 6.0 * n_all * d_all
+    elif {"N", "D", "loss"} <= set(ranges):
+        n_all = np.asarray(ranges["N"], dtype=np.float64)
+        d_all = np.asarray(ranges["D"], dtype=np.float64)
+        c_all = 6.0 * n_all * d_all
+    else:
+        raise LawfitError("This fit does not record the ranges of N, D and the loss; give the runs (data=...).")
+    for i, fixed in enumerate(_representatives(values, shown, norm)):
+        if x == "C":
+            near = np.abs(np.log(n_all / fixed)) <= math.log(_NEAR)
+            grid = np.geomspace(*_span([c_all[near]] if near.any() else [c_all]), _GRID)
+            loss = _predict(fit, N=np.full_like(grid, fixed), D=grid / (6.0 * fixed))
+        else:
+            grid = np.geomspace(*_span([n_all if x == "N" else d_all]), _GRID)
+            n = grid if x == "N" else grid / fixed
+            loss = _predict(fit, N=n, D=n * fixed)
+        label = f"law at fixed {'N' if x == 'C' else 'D/N'}" if i == 0 else None
+        ax.plot(grid, loss, color=cmap(norm(fixed)), lw=1.0, label=label)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        frontier = compute_optimal(fit, np.geomspace(c_all.min(), c_all.max(), _GRID // 2), level=level)
+    along = frontier.value(x)
+    ax.plot(along, frontier.loss, color="black", lw=2.0, label="compute-optimal frontier")
+    if fit.bootstrap is not None:
+        low, high = frontier.interval("loss", level)
+        label = f"{level:.0%} interval of the frontier"
+        ax.fill_between(along, low, high, color="black", alpha=0.15, lw=0, label=label)
+    # The thin lines rise steeply where a size gets few tokens; keep the view on the runs and the frontier.
+    losses = [r.column("loss") for r in shown] or [np.asarray(ranges["loss"], dtype=np.float64)]
+    low_loss = min(float(np.min(frontier.loss)), *(float(v.min()) for v in losses))
+    ax.set_ylim(low_loss / 1.03, max(float(v.max()) for v in losses) * 1.05)
+
+
+def _colouring(x: str, shown: Sequence[Runs], fit: Fit) -> tuple[str, Any, Any]:
+    """The colour quantity for a law of N and D (N against C, else D/N), a function giving it for runs, its norm."""
+    from matplotlib.colors import LogNorm
+
+    name = "N" if x == "C" else "D/N"
+
+    def values(r: Runs) -> np.ndarray:
+        return r.column("N") if name == "N" else r.column("D") / r.column("N")
+
+    span = _span([values(r) for r in shown], fit.data.get("ranges", {}).get(name))
+    return name, values, LogNorm(*span)
+
+
+def _representatives(values: Any, shown: Sequence[Runs], norm: Any) -> np.ndarray:
+    """Up to five values of the colour quantity to hold fixed: spread over the runs' sizes (sizes that occur among
+    the runs, so each line has its runs beside it), or over the ratios' quantiles, or over the fitted range."""
+    if not shown:
+        return np.geomspace(norm.vmin, norm.vmax, _N_LINES)
+    all_values = np.concatenate([values(r) for r in shown])
+    unique = np.unique(all_values)
+    if unique.size <= _N_LINES:
+        return unique
+    if unique.size < 0.5 * all_values.size:  # sizes repeat (a grid of model sizes): pick among them
+        return unique[np.round(np.linspace(0, unique.size - 1, _N_LINES)).astype(int)]
+    return np.exp(np.quantile(np.log(all_values), np.linspace(0.1, 0.9, _N_LINES)))
+
+
+def _scatter_runs(ax: Axes, runs: Runs | None, held: Runs | None, x: str, target: str, *, colour: str) -> None:
+    if runs is not None:
+        ax.scatter(runs.column(x), runs.column(target), s=18, color=colour, label=f"runs ({len(runs)})", zorder=3)
+    if held is not None:
+        ax.scatter(
+            held.column(x),
+            held.column(target),
+            s=18,
+            facecolors="none",
+            edgecolors=colour,
+            label=f"held out ({len(held)})",
+            zorder=3,
+        )
+
+
+def _draw_parabolas(fig: Figure, ax: Axes, result: IsoFLOP) -> None:
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+
+    x = result.approach.rsplit(" ", 1)[-1]  # "parabola in log N" -> "N"
+    points, optima = result.points, result.optima
+    c = optima["C"].to_numpy(dtype=np.float64)
+    norm = LogNorm(c.min(), c.max()) if c.min() < c.max() else LogNorm(c.min() / 2.0, c.max() * 2.0)
+    cmap = colormaps[_CMAP]
+    size = points[x].to_numpy(dtype=np.float64)
+    loss = points["loss"].to_numpy(dtype=np.float64)
+    budget = points["budget"].to_numpy()
+    outlier = points["outlier"].to_numpy(dtype=bool)
+    kept = ~outlier
+    dots = ax.scatter(size[kept], loss[kept], c=c[budget[kept]], cmap=cmap, norm=norm, s=16, label="runs")
+    for b in range(len(optima)):
+        members = kept & (budget == b)
+        log_x = np.log(size[members])
+        if np.unique(log_x).size < 3:
+            continue
+        # The same parabola as the analysis: least squares of the loss in log x over the budget's kept runs.
+        coefficients = np.polyfit(log_x, loss[members], 2)
+        line = np.linspace(log_x.min(), log_x.max(), _GRID)
+        ax.plot(np.exp(line), np.polyval(coefficients, line), color=cmap(norm(c[b])), lw=1.2)
+    vertex, value = optima[x].to_numpy(dtype=np.float64), optima["loss"].to_numpy(dtype=np.float64)
+    used = optima["used"].to_numpy(dtype=bool)
+    finite = np.isfinite(vertex) & np.isfinite(value)
+    star = {"marker": "*", "s": 110, "edgecolors": "black", "lw": 0.8, "zorder": 4}
+    ax.scatter(vertex[used & finite], value[used & finite], c=cmap(norm(c[used & finite])), label="optimum", **star)
+    if (~used & finite).any():
+        ax.scatter(vertex[~used & finite], value[~used & finite], facecolors="none", label="optimum, flagged", **star)
+    if outlier.any():
+        ax.scatter(size[outlier], loss[outlier], marker="x", color="red", s=30, label=f"outlier ({outlier.sum()})")
+    fig.colorbar(dots, ax=ax, label="budget " + _LABELS["C"])
+    title = f"IsoFLOP parabolas in log {x}: {len(optima)} budgets, {int(used.sum())} used"
+    _finish(ax, _LABELS[x], "loss", title, log_y=False)
+
+
+def _draw_envelope(ax: Axes, result: IsoFLOP) -> None:
+    points, optima = result.points, result.optima
+    first = optima.iloc[0]
+    cost = float(first["C"] / (first["N"] * first["D"]))  # the analysis's C = cost*N*D
+    run = points["run"] if "run" in points.columns else points["N"]
+    for i, (_, curve) in enumerate(points.groupby(run, sort=False)):
+        order = np.argsort(curve["D"].to_numpy())
+        c = cost * curve["N"].to_numpy()[order] * curve["D"].to_numpy()[order]
+        ax.plot(c, curve["loss"].to_numpy()[order], color="0.6", lw=0.8, label="training curves" if i == 0 else None)
+    used = optima["used"].to_numpy(dtype=bool)
+    ax.plot(optima["C"], optima["loss"], color="black", lw=1.0, ls="--", label="lower envelope")
+    ax.scatter(optima["C"][used], optima["loss"][used], color="black", s=8, label="used in the power laws", zorder=3)
+    title = f"training curves and their lower envelope: {int(used.sum())} of {len(optima)} points used"
+    _finish(ax, _LABELS["C"], "loss", title)
+
+
+def _finish(ax: Axes, xlabel: str, ylabel: str, title: str, *, log_y: bool = True) -> None:
+    """Log axes (x always), labels, title and legend."""
+    ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+        _plain_log_ticks(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
+def _plain_log_ticks(ax: Axes) -> None:
+    """Tick a log y axis that spans less than a decade (a loss from 2.1 to 3.5) at plain, evenly spaced numbers:
+    the log locator would leave one or two ticks there, labelled 3x10^0."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+    low, high = ax.get_ylim()
+    if 0 < low and high / low < 10:
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _predict(fit: Fit, **inputs: Any) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        return np.asarray(fit.predict(**inputs), dtype=np.float64)
+
+
+def _predict_interval(fit: Fit, level: float, **inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        return fit.predict_interval(level, **inputs)
+
+
+def _span(arrays: Sequence[np.ndarray], fallback: Sequence[float] | None = None) -> tuple[float, float]:
+    """The positive range of the values, or ``fallback``; widened by a factor 2 when it is a single value."""
+    values = np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays]) if arrays else np.zeros(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size:
+        low, high = float(values.min()), float(values.max())
+    elif fallback is not None:
+        low, high = (float(v) for v in fallback)
+    else:
+        raise LawfitError("There is nothing to plot: give the runs (data=...).")
+    return (low / 2.0, high * 2.0) if low == high else (low, high)
+
+
+def _title(fit: Fit) -> str:
+    law = fit.law
+    text = law.name if law.name == law.formula else f"{law.name}: {law.target} = {law.formula}"
+    return text if len(text) <= 90 else text[:87] + "..."
