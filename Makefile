@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[plot]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
@@ -19,9 +19,14 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(BIN)/lawfit demo
 
-test: $(VENV)/.dev
+# The report's tests open it in Debian's headless Chromium (driven by Playwright, which never fetches a browser).
+$(VENV)/.chromium: | $(BIN)/python
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	touch $@
+
+test: $(VENV)/.dev $(VENV)/.chromium
 	$(BIN)/ruff check src tests benchmarks conftest.py
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2  # two workers: CI has 2 cores, and each worker's JAX takes ~2.5 GB
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_fit.py

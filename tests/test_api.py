@@ -40,6 +40,7 @@ def test_public_surface_is_pinned() -> None:
             "load_fit",
             "load_runs",
             "plan",
+            "set_progress",
         ]
     )
     for name in lawfit.__all__:

@@ -94,12 +94,18 @@ def test_fit_with_formula_and_power_law(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["params"]["alpha"] == pytest.approx(0.3, rel=1e-6)
 
 
-def test_demo_prints_the_table(capsys) -> None:
+def test_demo_prints_the_table_and_writes_a_figure_and_a_report(tmp_path: Path, monkeypatch, capsys) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)  # the demo writes into ./lawfit-demo/, here a temporary folder
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "240 runs" in out and "alpha" in out and "Besiroglu" in out
     # The frontier row at Chinchilla's budget: about 73B parameters on 1.3T tokens under the refit.
     assert "5.76e+23     7.319e+10     1.312e+12" in out
+    assert "figure     lawfit-demo/fit.png" in out and "report     lawfit-demo/report.html" in out
+    assert (tmp_path / "lawfit-demo" / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (tmp_path / "lawfit-demo" / "report.html").read_text(encoding="utf-8")
+    assert "lawfit demo: Chinchilla Approach 3" in report and "1,000 resamples of runs (seed 0)" in report
 
 
 def test_error_is_one_line_without_traceback_from_the_shell(tmp_path: Path) -> None:

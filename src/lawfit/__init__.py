@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import curves, datasets, plan
+from ._progress import set_progress
 from .chain import Chain, chain
 from .data import Runs, load_runs
 from .errors import (
@@ -64,4 +65,5 @@ __all__ = [
     "load_fit",
     "load_runs",
     "plan",
+    "set_progress",
 ]

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._progress import Progress
 from .errors import LawfitError
 from .laws._base import Law
 from .objectives import Objective
@@ -431,10 +432,12 @@ def refit(
     *,
     options: SearchOptions | None = None,
     batch_size: int = 1000,
+    label: str = "refits",
 ) -> Refits:
     """Refit ``law`` once per row of ``weights`` (shape ``(n_refits, n_points)``), each from ``start``, batched.
 
-    A resample of the runs is a weight vector (how often each run was drawn), so a bootstrap is one call.
+    A resample of the runs is a weight vector (how often each run was drawn), so a bootstrap is one call. A progress
+    bar named ``label`` shows on a terminal once the refits take more than a second.
     """
     from ._jax import jax
 
@@ -446,6 +449,7 @@ def refit(
     padded = np.zeros((weights.shape[0], w0.size))
     padded[:, : weights.shape[1]] = weights
     draws, values, ok = [], [], []
+    bar = Progress(padded.shape[0], label)
     for lo in range(0, padded.shape[0], batch_size):
         chunk = padded[lo : lo + batch_size]
         if chunk.shape[0] < batch_size and padded.shape[0] > batch_size:
@@ -454,5 +458,7 @@ def refit(
         z, value, flag = jax.device_get(_compiled(_build_refit, law, objective, options, *args)(*args))
         take = min(batch_size, padded.shape[0] - lo)
         draws.append(z[:take]), values.append(value[:take]), ok.append(flag[:take])
+        bar.update(take)
+    bar.close()
     z = np.concatenate(draws)
     return Refits(np.where(log_mask, np.exp(z), z), np.concatenate(values), np.concatenate(ok).astype(bool))

@@ -169,6 +169,7 @@ def bootstrap(
         counts,
         options=options or BOOTSTRAP_SEARCH,
         batch_size=500,
+        label=f"bootstrap {fit.law.name}",
     )
     inputs, y = runs.inputs(fit.law.inputs), runs.column(fit.law.target)
     residuals = np.asarray(fit.loss.residuals(fit.law, dict(fit.params), inputs, y), dtype=np.float64)[base > 0]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._progress import Progress
 from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, _check_weights, _jsonable, fit
@@ -412,7 +413,7 @@ def compare(
     cut_value, train = _split(runs, by, cut, holdout, "compare")
 
     rows, fits, backtests = [], {}, {}
-    for name, law in named.items():
+    for name, law in Progress(len(named), "compare").iterate(named.items()):
         row: dict[str, Any] = dict.fromkeys(
             ("rank", "n_params", "objective", "aic", "bic", "median_abs_rel_error", "max_abs_rel_error", "bias"),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 from ._common import (
@@ -81,7 +82,7 @@ def add_verbs(verbs: Any) -> None:
     add_objective_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
-    verbs.add_parser("demo", help="fit the bundled Chinchilla data and print the table")
+    verbs.add_parser("demo", help="fit the bundled Chinchilla data; print it, write a figure and a report")
     verbs.add_parser("datasets", help="list the bundled data sets and their files")
 
 
@@ -234,7 +235,45 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     frontier = lawfit.plan.compute_optimal(f, [1e21, 1e22, 1e23, 5.76e23])
     print(frontier.summary().split("\n", 2)[2])
     print("Chinchilla itself, at 5.76e23 FLOPs, has 70B parameters trained on 1.4T tokens: 20 tokens per parameter.")
+    _demo_files(f, runs, Path(_DEMO_DIR))
     return 0
+
+
+_DEMO_DIR = "lawfit-demo"  # in the current directory, so the demo never writes into an installed package
+
+
+def _demo_files(f: Any, runs: Any, folder: Path) -> None:
+    """The demo's figure and report, with 1,000 bootstrap draws for the bands and intervals."""
+    import lawfit
+
+    from ..report import write_report
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise lawfit.LawfitError(
+            "The demo's figure and report need matplotlib; install it with pip install 'lawfit[plot]'."
+        ) from None
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise lawfit.LawfitError(f"Cannot create the folder '{folder}': {exc.strerror}. Run it elsewhere.") from None
+    boot = lawfit.bootstrap(f, runs, n_resamples=1000, seed=0)
+    figure = folder / "fit.png"
+    try:
+        boot.plot(data=runs).savefig(figure, dpi=150)
+    except OSError as exc:
+        raise lawfit.LawfitError(f"Cannot write the figure to '{figure}': {exc.strerror}.") from None
+    report = write_report(
+        runs,
+        boot,
+        folder / "report.html",
+        compute=[1e21, 1e22, 1e23, 5.76e23],
+        title="lawfit demo: Chinchilla Approach 3 on the bundled data",
+        command="lawfit demo",
+    )
+    print(f"\nfigure     {figure}  (the runs, the law and its compute-optimal frontier, with a 95% bootstrap band)")
+    print(f"report     {report}  (fit, diagnostics, back-test, frontier and figures in one page)")
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:

@@ -300,7 +300,7 @@ def forecast(
         weights = _block_weights(observed.step.size, [c.loss.size for c in others], bootstrap, block, seed)
         x = features(fitted.law, [observed, *others])
         y = np.concatenate([observed.loss, *[c.loss for c in others]])
-        refits = refit(fitted.law, Objective("huber", delta=1e-3), fitted.params, x, y, weights)
+        refits = refit(fitted.law, Objective("huber", delta=1e-3), fitted.params, x, y, weights, label="forecast")
         draws = refits.draws[refits.converged]
         if draws.shape[0] >= 2:
             fitted = CurveFit(**{**fitted.__dict__, "draws": draws})

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress
 from ..data import Runs, budget_groups, load_runs
 from ..errors import LawfitError
 from ..uncertainty import percentile_interval
@@ -388,7 +389,7 @@ def _bootstrap(
     members = [np.flatnonzero(labels == b) for b in range(len(budgets))]
     draws_n = np.full((n_resamples, 2), np.nan)
     draws_d = np.full((n_resamples, 2), np.nan)
-    for r in range(n_resamples):
+    for r in Progress(n_resamples, "isoflop bootstrap").iterate(range(n_resamples)):
         best = np.full(len(budgets), np.nan)
         for b in np.flatnonzero(used):
             pick = rng.choice(members[b], size=members[b].size, replace=True)
