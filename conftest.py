@@ -12,6 +12,10 @@ import pytest
 
 import lawfit
 
+# The hooks import torch and a training framework (~10 s per worker) and hold no doctests: tests/test_hooks.py
+# exercises them.
+collect_ignore = ["src/lawfit/hooks/transformers.py", "src/lawfit/hooks/lightning.py"]
+
 
 @pytest.fixture(scope="session")
 def chinchilla_240() -> lawfit.Runs:

@@ -194,3 +194,15 @@ def test_too_few_points_and_unknown_laws() -> None:
         fit_curves([short], "exp")
     with pytest.raises(lawfit.LawfitError, match="a forecast needs at least 8"):
         forecast(short, fraction=0.5)
+
+
+def test_losses_before_any_learning_are_dropped_with_a_note() -> None:
+    # transformers' linear warmup gives step 1 a learning rate of 0: nothing learnt, S1 = 0, no law can fit it.
+    lr = schedule("cosine", steps=200, peak=1e-3, final=1e-4, warmup=10)
+    lr[1] = 0.0  # the rate the first update used
+    steps = np.arange(1, 200, 5)
+    table = pd.DataFrame({"step": steps, "loss": 3.0 - steps * 1e-3, "lr": lr[steps]})
+    (curve,) = load_curves(table, steps=200)
+    assert curve.step[0] == 6 and "dropped 1 loss(es) logged before the learning rate was ever above 0" in curve.note
+    with pytest.raises(lawfit.LawfitError, match=r"steps \[1\] where the learning rate has summed to 0"):
+        fit_curves([Curve("raw", lr, steps[:12], np.linspace(3, 2.9, 12))], "annealing")

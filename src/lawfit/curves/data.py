@@ -116,7 +116,13 @@ def load_curves(
             dense = s.size == length and np.array_equal(np.sort(s), np.arange(length))
             lr = from_logged(s, logged["lr"].to_numpy(dtype=np.float64), length)
             note = "lr logged at every step" if dense else f"lr rebuilt from {s.size} logged values by interpolation"
-        curves.append(Curve(name, lr, step[has_loss], loss[has_loss], note))
+        keep = has_loss & (step >= 0) & (step < lr.size)
+        keep[keep] = np.cumsum(lr)[step[keep].astype(np.int64)] > 0
+        dropped = int(np.count_nonzero(has_loss & ~keep & (step >= 0) & (step < lr.size)))
+        if dropped:  # e.g. step 1 of a warmup from 0: no learning yet, and the laws' S1 = 0 there
+            note += f"; dropped {dropped} loss(es) logged before the learning rate was ever above 0"
+        keep |= has_loss & ((step < 0) | (step >= lr.size))  # out-of-range steps: Curve says what is wrong
+        curves.append(Curve(name, lr, step[keep], loss[keep], note))
     return curves
 
 

@@ -319,6 +319,13 @@ def _check_curves(curves: Sequence[Curve]) -> list[Curve]:
     names = [c.name for c in curves]
     if len(set(names)) != len(names):
         raise LawfitError(f"Curve names must be distinct. Got {names}.")
+    for c in curves:
+        early = c.step[np.cumsum(c.lr)[c.step] <= 0]
+        if early.size:
+            raise LawfitError(
+                f"Curve {c.name!r} has losses at steps {early[:3].tolist()} where the learning rate has summed to 0 "
+                "(no training yet); the curve laws cannot describe them. Drop them (load_curves does)."
+            )
     return curves
 
 
