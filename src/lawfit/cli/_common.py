@@ -62,6 +62,18 @@ LAW_HELP = (
 )
 
 
+def add_law_options(p: argparse.ArgumentParser) -> None:
+    """``--law NAME(options)`` or ``--formula TEXT``, one of them required; read back by :func:`law_of`."""
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--law", help=LAW_HELP)
+    which.add_argument("--formula", help='a law as a formula, e.g. "E + A/N**alpha + B/D**beta"')
+
+
+def law_of(args: argparse.Namespace) -> Any:
+    """The law named by ``--law`` (built, with its options) or the ``--formula`` text."""
+    return law_from(args.law) if args.law is not None else args.formula
+
+
 def load_runs_from(args: argparse.Namespace) -> Any:
     from .. import datasets, load_runs
     from ..errors import LawfitError

@@ -10,10 +10,12 @@ from typing import Any
 
 from ._common import (
     LAW_HELP,
+    add_law_options,
     add_objective_options,
     add_runs_options,
     add_split_options,
     law_from,
+    law_of,
     load_runs_from,
     pairs,
 )
@@ -23,9 +25,7 @@ def add_verbs(verbs: Any) -> None:
     """Add fit, predict, backtest, compare, demo and datasets to the ``lawfit`` sub-command parser."""
     p = verbs.add_parser("fit", help="fit a law to runs", description="Fit a law to runs by a global search.")
     add_runs_options(p)
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--law", help=LAW_HELP)
-    which.add_argument("--formula", help='a law as a formula, e.g. "E + A/N**alpha + B/D**beta"')
+    add_law_options(p)
     p.add_argument("--x", choices=("N", "D", "C"), help="the input of the power law (default C)")
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R bootstrap resamples for intervals")
@@ -60,9 +60,7 @@ def add_verbs(verbs: Any) -> None:
         "Without --cut or --holdout, the largest budgets are held out until they make up a fifth of the runs.",
     )
     add_runs_options(p)
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--law", help=LAW_HELP)
-    which.add_argument("--formula", help="a law as a formula")
+    add_law_options(p)
     add_split_options(p)
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R resamples for prediction intervals")
@@ -118,7 +116,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     runs = load_runs_from(args)
     if args.x and args.law not in ("power", "bnsl"):
         raise lawfit.LawfitError("--x only applies to --law power and --law bnsl; for others name the inputs.")
-    law = law_from(args.law) if args.law is not None else args.formula
+    law = law_of(args)
     if args.x:
         law = lawfit.get_law(args.law, x=args.x)
     f = lawfit.fit(
@@ -147,7 +145,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from ..validate import backtest
 
     runs = load_runs_from(args)
-    law = law_from(args.law) if args.law is not None else args.formula
+    law = law_of(args)
     result = backtest(
         runs,
         law,

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
-    LAW_HELP,
+    add_law_options,
     add_objective_options,
     add_runs_options,
     add_split_options,
-    law_from,
+    law_of,
     load_runs_from,
     numbers,
 )
@@ -30,9 +30,7 @@ def add_verbs(verbs: Any) -> None:
         "figures and style are embedded, and it runs no script. Needs matplotlib: pip install 'lawfit[plot]'.",
     )
     add_runs_options(p)
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--law", help=LAW_HELP)
-    which.add_argument("--formula", help='a law as a formula, e.g. "E + A/N**alpha + B/D**beta"')
+    add_law_options(p)
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=1000, metavar="R", help="R bootstrap resamples, 0 for none (1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
@@ -63,7 +61,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in _SUFFIXES:
         raise LawfitError(f"The report {output} must end in .html or .htm. Got {output.suffix or 'no suffix'!r}.")
     runs = load_runs_from(args)
-    law = law_from(args.law) if args.law is not None else args.formula
+    law = law_of(args)
     write_report(
         runs,
         law,
