@@ -11,6 +11,7 @@ def test_public_surface_is_pinned() -> None:
             "Backtest",
             "Bootstrap",
             "BoundWarning",
+            "CalibrationWarning",
             "Chain",
             "Comparison",
             "ConvergenceWarning",

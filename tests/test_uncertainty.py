@@ -42,9 +42,9 @@ def test_intervals_hold_the_estimate_and_widen_with_the_level(chinchilla_4000: l
 
 def test_prediction_and_derived_intervals(chinchilla_4000: lawfit.Fit) -> None:
     f = chinchilla_4000
-    low, high = f.predict_interval(0.9, N=70e9, D=1.4e12)
+    low, high = f.predict_interval(0.9, N=70e9, D=1.4e12, of="law")
     assert low < f.predict(N=70e9, D=1.4e12) < high
-    assert high - low < 0.05  # Chinchilla itself lies inside the data: a tight band
+    assert high - low < 0.05  # the law's own uncertainty at Chinchilla itself: a tight band
     # The compute-optimal exponent beta/(alpha+beta): Besiroglu et al. report 0.513 with SE 0.020.
     value, lo, hi = f.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]), level=0.95)
     assert value == pytest.approx(0.5138, abs=2e-3)
@@ -88,7 +88,7 @@ def test_coverage_of_the_90_percent_interval_at_10x_the_largest_compute() -> Non
     covered = []
     for rep in range(100):
         f = _synthetic_fit(seed=1000 + rep, bootstrap=200)
-        low, high = f.predict_interval(0.9, N=n, D=d)
+        low, high = f.predict_interval(0.9, N=n, D=d, of="law")  # of the true (expected) loss: the law's interval
         covered.append(low <= truth <= high)
     assert 0.80 <= np.mean(covered) <= 0.97, np.mean(covered)
 

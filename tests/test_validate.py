@@ -80,7 +80,9 @@ def test_backtest_on_chinchilla_holds_out_the_largest_budgets(
     assert 48 <= bt.n_test < 120
     assert bt.table["C"].min() == bt.cut > c[c < bt.cut].max()
     assert bt.train_fit.n_points == np.count_nonzero(c < bt.cut)
-    assert bt.by == "C" and bt.law == "chinchilla" and bt.coverage is None
+    assert bt.by == "C" and bt.law == "chinchilla"
+    # Without a bootstrap the coverage is that of the forecast intervals, calibrated inside the 187 train runs.
+    assert bt.interval == "forecast" and bt.train_fit.calibration.calibrated
     assert bt.train_fit.converged
 
 
@@ -155,16 +157,21 @@ def _assert_plain(value: Any) -> None:
         assert value is None or type(value) in (str, int, float, bool), type(value)
 
 
-def test_backtest_coverage_of_new_run_intervals_on_chinchilla(chinchilla_240: lawfit.Runs) -> None:
+def test_backtest_coverage_of_forecast_intervals_on_chinchilla(chinchilla_240: lawfit.Runs) -> None:
     # Held-out runs scatter about the law: the 90% intervals of the law alone covered 7 of the 53 (13%); the
-    # intervals for a new run (law draws plus resampled training residuals) cover 27 (51%, seed 0). Still short of
-    # 90%: the extrapolation error beyond the cut exceeds the training scatter, and the summary says so.
-    bt = backtest(chinchilla_240, "chinchilla", n_bootstrap=1000, level=0.9)
+    # uncalibrated intervals for a new run (law draws plus resampled training residuals) 27 (51%, seed 0). The
+    # forecast intervals, calibrated by nested back-tests inside the 187 train runs, cover 34 (64%): better, still
+    # short of 90%, as the runs beyond this cut deviate from chinchilla more than the runs below it foretold.
+    bt = backtest(chinchilla_240, "chinchilla", n_bootstrap=200, level=0.9)
     inside = (bt.table["low"] <= bt.table["actual"]) & (bt.table["actual"] <= bt.table["high"])
     assert bt.table["covered"].tolist() == inside.tolist()
     assert bt.coverage == pytest.approx(inside.mean())
-    assert 0.35 <= bt.coverage <= 0.7
-    assert "bootstrap interval for a new run" in bt.summary()
+    assert bt.interval == "forecast"
+    assert 0.55 <= bt.coverage <= 0.8
+    uncalibrated = backtest(chinchilla_240, "chinchilla", n_bootstrap=200, level=0.9, calibrate=False)
+    assert uncalibrated.interval == "run" and uncalibrated.coverage < bt.coverage - 0.05
+    assert "interval for a new run, uncalibrated" in uncalibrated.summary()
+    assert "forecast interval" in bt.summary()
     assert "fewer held-out runs inside their intervals than the level" in bt.summary()
     _assert_plain(bt.to_dict())
 

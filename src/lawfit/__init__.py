@@ -16,6 +16,7 @@ from .chain import Chain, chain
 from .data import Runs, load_runs
 from .errors import (
     BoundWarning,
+    CalibrationWarning,
     ConvergenceWarning,
     DataError,
     ExtrapolationWarning,
@@ -36,6 +37,7 @@ __all__ = [
     "Backtest",
     "Bootstrap",
     "BoundWarning",
+    "CalibrationWarning",
     "Chain",
     "Comparison",
     "ConvergenceWarning",

@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "BoundWarning",
+    "CalibrationWarning",
     "ConvergenceWarning",
     "DataError",
     "ExtrapolationWarning",
@@ -53,7 +54,13 @@ class LawfitWarning(UserWarning):
     def from_dict(record: dict[str, Any]) -> LawfitWarning:
         kinds = {
             cls.__name__: cls
-            for cls in (ConvergenceWarning, IdentifiabilityWarning, BoundWarning, ExtrapolationWarning)
+            for cls in (
+                ConvergenceWarning,
+                IdentifiabilityWarning,
+                BoundWarning,
+                ExtrapolationWarning,
+                CalibrationWarning,
+            )
         }
         cls = kinds.get(record.get("kind", ""), LawfitWarning)
         return cls(str(record.get("message", "")), **dict(record.get("data", {})))
@@ -74,3 +81,8 @@ class BoundWarning(LawfitWarning):
 
 class ExtrapolationWarning(LawfitWarning):
     """A prediction lies beyond ``data["limit"]`` times the largest training value of ``data["input"]``."""
+
+
+class CalibrationWarning(LawfitWarning):
+    """A forecast interval could not be calibrated on the runs (``data["reason"]``): the interval given instead is
+    the uncalibrated interval for a new run, which does not widen with the distance of extrapolation."""

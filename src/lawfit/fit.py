@@ -6,7 +6,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -14,16 +14,22 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
+from .calibration import Calibration, nested_backtests, scale_of
+from .calibration import calibrate as calibrate_fit
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
-from .errors import FitFileError, LawfitError, LawfitWarning
+from .errors import CalibrationWarning, FitFileError, LawfitError, LawfitWarning
 from .laws import Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
 from .objectives import Objective
 from .search import SearchOptions, search
+from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
 
-__all__ = ["SCHEMA_VERSION", "Fit", "fit", "load_fit"]
+__all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "fit", "load_fit"]
+
+#: The kinds of prediction interval: of the law, of one new run, of a forecast calibrated by scale.
+INTERVALS = ("law", "run", "forecast")
 
 #: Version of the saved-fit format; bumped when a field changes meaning.
 SCHEMA_VERSION = 1
@@ -59,6 +65,11 @@ class Fit:
         :meth:`intervals` and :meth:`predict_interval`.
     diagnostics : tuple of LawfitWarning
         What the fit was warned of (convergence, bounds, identifiability), with their figures; saved with it.
+    calibration : Calibration or None
+        How the law erred in nested back-tests by scale inside the runs (:mod:`lawfit.calibration`), which gives
+        forecast intervals (``predict_interval(of="forecast")``); None if not calibrated.
+    selection : tuple of mappings or None
+        For ``law="auto"``: the candidates' nested back-tests and which was chosen (:mod:`lawfit.select`).
 
     Examples
     --------
@@ -80,8 +91,12 @@ class Fit:
     lawfit_version: str = ""
     bootstrap: Bootstrap | None = None
     diagnostics: tuple[LawfitWarning, ...] = ()
+    calibration: Calibration | None = None
+    selection: tuple[Mapping[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.selection is not None:
+            object.__setattr__(self, "selection", tuple(MappingProxyType(dict(row)) for row in self.selection))
         object.__setattr__(self, "params", MappingProxyType({k: float(v) for k, v in self.params.items()}))
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
         object.__setattr__(self, "search", MappingProxyType(dict(self.search)))
@@ -123,29 +138,85 @@ class Fit:
         """Bootstrap percentile intervals of the parameters at ``level``."""
         return _unc.intervals(self, level)
 
-    def predict_interval(self, level: float = 0.95, *, of: str = "law", **inputs: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Bootstrap percentile interval ``(low, high)`` of the prediction at ``inputs``.
+    def predict_interval(
+        self, level: float = 0.95, *, of: str | None = None, **inputs: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interval ``(low, high)`` of the prediction at ``inputs``, at ``level``.
 
-        ``of="law"`` (default) bounds the law itself, the expected loss at that scale: the uncertainty of the
+        ``of="law"`` bounds the law itself, the expected loss at that scale: the bootstrap's uncertainty of the
         parameters only. ``of="run"`` bounds the outcome of one new run there: the law's draws plus the scatter of
-        single runs about the fit (its residuals, resampled), the interval that held-out runs should fall in.
+        single runs about the fit (its residuals, resampled). ``of="forecast"`` bounds a new run *beyond* the fitted
+        runs: the law's error measured in nested back-tests by scale inside the runs, grown with the distance of
+        extrapolation, with the bootstrap's variance on top when there are draws (:mod:`lawfit.calibration` states
+        the method and its assumptions); it may be asymmetric. Without ``of``: :meth:`interval_of`.
+
+        A forecast interval from runs that could not calibrate it falls back to the run interval and warns
+        (:class:`~lawfit.CalibrationWarning`, with the reason).
 
         >>> import lawfit
         >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
         >>> f = lawfit.fit(runs, "chinchilla", bootstrap=200, seed=0)
-        >>> low, high = f.predict_interval(N=70e9, D=1.4e12)
+        >>> low, high = f.predict_interval(N=70e9, D=1.4e12, of="law")
         >>> bool(low < f.predict(N=70e9, D=1.4e12) < high)
         True
         >>> run_low, run_high = f.predict_interval(N=70e9, D=1.4e12, of="run")
         >>> bool(run_high - run_low > 1.5 * (high - low))
         True
+        >>> f.interval_of(N=70e9, D=1.4e12)
+        'forecast'
+        >>> fc_low, fc_high = f.predict_interval(N=70e9, D=1.4e12)
+        >>> bool(fc_high - fc_low > run_high - run_low)
+        True
         """
-        if of not in ("law", "run"):
-            raise LawfitError(f"The 'of' parameter of predict_interval must be 'law' or 'run'. Got {of!r} instead.")
         values = _complete_inputs(self.law.inputs, inputs)
+        kind = self._interval_kind(of, values)
+        level = _unc.check_level(level)
         self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
-        draws = _unc.prediction_draws(self, values) if of == "law" else _unc.run_draws(self, values)
+        if kind == "forecast":
+            cal = self.calibration
+            if cal is not None and cal.calibrated:
+                predicted = self.law.predict(self.params, **values)
+                extra = 0.0
+                if self.bootstrap is not None:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        extra = np.nanvar(np.log(_unc.prediction_draws(self, values)), axis=0)
+                return cal.interval(predicted, cal.distance_of(self._scale(values)), level, extra)
+            reason = cal.note if cal is not None else "the fit was not calibrated (fit with calibrate=True)"
+            warnings.warn(
+                CalibrationWarning(
+                    f"Forecast interval uncalibrated ({reason}); giving the interval for a new run instead.",
+                    reason=reason,
+                ),
+                stacklevel=2,
+            )
+            kind = "run"
+        draws = _unc.prediction_draws(self, values) if kind == "law" else _unc.run_draws(self, values)
         return _unc.percentile_interval(draws, level)
+
+    def interval_of(self, **inputs: Any) -> str:
+        """The interval :meth:`predict_interval` gives without ``of``: ``"forecast"`` for a fit calibrated by scale
+        when a target lies beyond the fitted runs (or the fit has no bootstrap draws), else ``"law"``."""
+        return self._interval_kind(None, _complete_inputs(self.law.inputs, inputs))
+
+    def _interval_kind(self, of: str | None, values: Mapping[str, np.ndarray]) -> str:
+        if of is not None:
+            if of not in INTERVALS:
+                raise LawfitError(
+                    f"The 'of' parameter of predict_interval must be one of {', '.join(map(repr, INTERVALS))}. "
+                    f"Got {of!r} instead."
+                )
+            return of
+        cal = self.calibration
+        if cal is None or not cal.calibrated:
+            return "law"
+        beyond = bool(np.any(cal.distance_of(self._scale(values)) > 0))
+        return "forecast" if beyond or self.bootstrap is None else "law"
+
+    def _scale(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        by = self.calibration.by if self.calibration is not None else scale_of(self.law)
+        if by in values:
+            return values[by]
+        return 6.0 * values["N"] * values["D"]  # C of a law of N and D
 
     def interval(self, quantity: Callable[[Mapping[str, Any]], Any], level: float = 0.95) -> tuple[float, float, float]:
         """A derived quantity's value at the fit and its bootstrap interval: ``(value, low, high)``.
@@ -175,6 +246,10 @@ class Fit:
         lines.append(f"search     {self.message} ({self.search.get('n_starts', 0):,} starts)")
         for warning in self.diagnostics:
             lines.append(f"warning    {type(warning).__name__}: {warning.message}")
+        if self.calibration is not None:
+            lines.append(f"forecast   {self.calibration.describe()}")
+        if self.selection is not None:
+            lines += ["", *selection_lines(self.selection)]
         lines.append("")
         width = max(9, *(len(n) for n in self.params))
         header = f"  {'parameter':<{width}}  {'value':>14}"
@@ -233,6 +308,8 @@ class Fit:
                 "search": dict(self.search),
                 "diagnostics": [w.to_dict() for w in self.diagnostics],
                 "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
+                "calibration": None if self.calibration is None else self.calibration.to_dict(),
+                "selection": None if self.selection is None else [dict(row) for row in self.selection],
             }
         )
 
@@ -275,8 +352,10 @@ class Fit:
                 lawfit_version=str(record.get("lawfit_version", "")),
                 bootstrap=Bootstrap.from_dict(record["bootstrap"]) if record.get("bootstrap") else None,
                 diagnostics=tuple(LawfitWarning.from_dict(w) for w in record.get("diagnostics", [])),
+                calibration=Calibration.from_dict(record["calibration"]) if record.get("calibration") else None,
+                selection=_restore(record["selection"]) if record.get("selection") else None,
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise FitFileError(f"The saved fit is incomplete or malformed ({exc!r}); save it again.") from None
 
 
@@ -312,12 +391,15 @@ def fit(
     loss: str = "huber",
     delta: float = 1e-3,
     reduction: str = "sum",
+    weight_growth: float = 0.0,
     weights: Sequence[float] | np.ndarray | None = None,
     grid: Mapping[str, Sequence[float]] | np.ndarray | None = None,
     search_options: SearchOptions | None = None,
     bootstrap: int = 0,
     seed: int = 0,
     resample: str = "run",
+    calibrate: bool | None = None,
+    candidates: Sequence[Law | str | Candidate] | Mapping[str, Law | str] | None = None,
     **law_options: Any,
 ) -> Fit:
     """Fit a scaling law to runs by a global search.
@@ -327,12 +409,17 @@ def fit(
     data : path, DataFrame, mapping of columns or Runs
         The runs (see :func:`lawfit.load_runs`).
     law : str or Law
-        A built-in law's name (``"power"``, ``"chinchilla"``, ``"kaplan"``), a formula such as
-        ``"E + A/N**alpha + B/D**beta"``, or a :class:`Law`.
+        A built-in law's name (``"power"``, ``"chinchilla"``, ``"kaplan"``, ...), a formula such as
+        ``"E + A/N**alpha + B/D**beta"``, a :class:`Law`, or ``"auto"``: the law (and weighting of the runs) that
+        extrapolated best in nested back-tests by scale on these runs (:mod:`lawfit.select`); the candidates' table
+        is then :attr:`Fit.selection`.
     columns : mapping, optional
         Canonical name -> column of ``data``, e.g. ``{"N": "Model Size"}``.
     loss : {"huber", "mse-log", "mse"}
         The objective; ``delta`` is Huber's threshold on log residuals, ``reduction`` "sum" or "mean".
+    weight_growth : float
+        Weigh each run by ``(scale / largest scale) ** weight_growth`` on top of its weight (scale: C for a law of
+        N and D); 0 weighs runs alike. ``auto`` chooses it per candidate.
     weights : array, optional
         Per-run weights (overrides the data's ``weight`` column). A weight of 2 counts a run twice.
     grid : mapping or array, optional
@@ -347,6 +434,12 @@ def fit(
         Seed of the bootstrap's resampling; the same seed gives the same draws.
     resample : {"run", "group"}
         Resample single runs or whole groups (the runs' ``group`` column).
+    calibrate : bool, optional
+        Calibrate forecast intervals by nested back-tests by scale (:mod:`lawfit.calibration`; one more batched
+        search). By default, when intervals are asked for (``bootstrap > 0``) or the law is ``auto``.
+    candidates : sequence or mapping of laws, optional
+        For ``law="auto"``: the laws to choose among, instead of the defaults; each is tried with the runs weighted
+        alike (give :class:`lawfit.select.Candidate` values for other weightings).
     **law_options
         Options of a built-in law, e.g. ``x="N"`` for ``power``.
 
@@ -362,8 +455,26 @@ def fit(
     0.35
     """
     runs = load_runs(data, columns=columns)
-    the_law = resolve_law(law, **law_options)
-    objective = Objective(loss=loss, delta=delta, reduction=reduction)  # type: ignore[arg-type]
+    objective = Objective(loss=loss, delta=delta, reduction=reduction, weight_growth=weight_growth)  # type: ignore[arg-type]
+    base = runs.weights if weights is None else _check_weights(weights, len(runs))
+    auto = isinstance(law, str) and law.strip() == "auto"
+    selection = None
+    nested = None
+    if auto:
+        if law_options or grid is not None:
+            raise LawfitError(
+                "The 'auto' law chooses among laws with their own options and start grids; give 'grid' or law "
+                f"options ({sorted(law_options)}) with a named law, or list laws in 'candidates'."
+            )
+        chosen_from = default_candidates(runs) if candidates is None else as_candidates(candidates)
+        selection = select(runs, base, objective, chosen_from)
+        the_law = selection.chosen.law
+        objective = replace(objective, weight_growth=selection.chosen.weight_growth)
+        nested = selection.nested
+    else:
+        if candidates is not None:
+            raise LawfitError("The 'candidates' parameter of fit applies to law='auto' only.")
+        the_law = resolve_law(law, **law_options)
     the_grid: np.ndarray | None = None
     if isinstance(grid, Mapping):
         the_law = the_law.with_grid(grid)
@@ -377,11 +488,20 @@ def fit(
         raise LawfitError(
             f"The {loss} objective takes the log of {the_law.target}, which has values <= 0; use loss='mse'."
         )
-    w = runs.weights if weights is None else _check_weights(weights, len(runs))
-    result = search(the_law, objective, inputs, y, w, grid=the_grid, options=search_options)
+    w = base * _scale_weights(runs, the_law, objective)
+    unweighted = replace(objective, weight_growth=0.0)  # the growth is in w; one compiled search serves all
+    result = search(the_law, unweighted, inputs, y, w, grid=the_grid, options=search_options)
     diagnostics = fit_diagnostics(the_law, result)
     for warning in diagnostics:
         warnings.warn(warning, stacklevel=2)
+    calibration = None
+    if calibrate or (calibrate is None and (bootstrap or auto)):
+        if nested is None:
+            try:
+                nested = nested_backtests(the_law, unweighted, runs, w, grid=the_grid, options=search_options)
+            except LawfitError:
+                nested = None  # no scale to cut along: the calibration says so in its note
+        calibration = calibrate_fit(the_law, result.params, runs, w, nested)
     fitted = Fit(
         law=the_law,
         params=result.params,
@@ -400,10 +520,25 @@ def fit(
             "at_bounds": list(result.at_bounds),
         },
         diagnostics=diagnostics,
+        calibration=calibration,
+        selection=None if selection is None else selection.rows,
     )
     if bootstrap:
         fitted = _unc.bootstrap(fitted, runs, n_resamples=bootstrap, seed=seed, by=resample, weights=w)
     return fitted
+
+
+def _scale_weights(runs: Runs, law: Law, objective: Objective) -> np.ndarray:
+    """The factor by which ``objective.weight_growth`` weighs each run."""
+    if not objective.weight_growth:
+        return np.ones(len(runs))
+    by = scale_of(law)
+    if by is None:
+        raise LawfitError(
+            f"The 'weight_growth' parameter weighs runs by their scale, and law {law.name} reads none of N, D, C; "
+            "use weight_growth=0 with this law."
+        )
+    return objective.scale_weights(runs.column(by))
 
 
 def _check_weights(weights: Any, n: int) -> np.ndarray:

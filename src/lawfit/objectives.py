@@ -54,6 +54,10 @@ class Objective:
         Huber's threshold, in log-loss units. Ignored by the other losses.
     reduction : {"sum", "mean"}
         Sum over points (the literature's choice for Approach 3) or weighted mean.
+    weight_growth : float
+        Runs at larger scale count more: :func:`lawfit.fit` multiplies each run's weight by
+        ``(scale / largest scale) ** weight_growth``, the scale being C for a law of N and D (else its one input).
+        0 (the default) weighs all runs alike; 0.25 counts each decade of scale 1.78 times the one below.
 
     Examples
     --------
@@ -64,6 +68,7 @@ class Objective:
     loss: Literal["huber", "mse-log", "mse"] = "huber"
     delta: float = 1e-3
     reduction: Literal["sum", "mean"] = "sum"
+    weight_growth: float = 0.0
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -74,6 +79,10 @@ class Objective:
         if self.reduction not in ("sum", "mean"):
             raise LawfitError(f"The 'reduction' parameter must be 'sum' or 'mean'. Got {self.reduction!r} instead.")
         object.__setattr__(self, "delta", float(delta))
+        growth = self.weight_growth
+        if isinstance(growth, bool) or not isinstance(growth, int | float) or not (0 <= growth < math.inf):
+            raise LawfitError(f"The 'weight_growth' parameter must be a float >= 0. Got {growth!r} instead.")
+        object.__setattr__(self, "weight_growth", float(growth))
 
     @property
     def in_log_space(self) -> bool:
@@ -85,7 +94,10 @@ class Objective:
             "mse-log": "squared log residuals",
             "mse": "squared residuals",
         }[self.loss]
-        return f"{what}, {'summed' if self.reduction == 'sum' else 'weighted mean'}"
+        text = f"{what}, {'summed' if self.reduction == 'sum' else 'weighted mean'}"
+        if self.weight_growth:
+            text += f", runs weighted by (scale/largest)^{self.weight_growth:g}"
+        return text
 
     def pointwise(self, residual: Any) -> Any:
         return huber(residual, delta=self.delta) if self.loss == "huber" else squared(residual)
@@ -105,4 +117,20 @@ class Objective:
         return total if self.reduction == "sum" else total / jnp.sum(weights)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"loss": self.loss, "delta": self.delta, "reduction": self.reduction}
+        record: dict[str, Any] = {"loss": self.loss, "delta": self.delta, "reduction": self.reduction}
+        if self.weight_growth:
+            record["weight_growth"] = self.weight_growth
+        return record
+
+    def scale_weights(self, scale: Any) -> Any:
+        """The factor ``(scale / max(scale)) ** weight_growth`` per run (ones when ``weight_growth`` is 0).
+
+        >>> Objective(weight_growth=0.5).scale_weights([1.0, 4.0]).tolist()
+        [0.5, 1.0]
+        """
+        import numpy as np
+
+        scale = np.asarray(scale, dtype=np.float64)
+        if not self.weight_growth:
+            return np.ones_like(scale)
+        return (scale / scale.max()) ** self.weight_growth

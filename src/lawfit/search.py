@@ -29,7 +29,7 @@ from .errors import LawfitError
 from .laws._base import Law
 from .objectives import Objective
 
-__all__ = ["Refits", "SearchOptions", "SearchResult", "refit", "search"]
+__all__ = ["Refits", "SearchOptions", "SearchResult", "refit", "search", "search_many"]
 
 _BOUND_PULL = 1e2  # weight of the pull back into the box; any positive value keeps the constrained minimum
 
@@ -150,7 +150,8 @@ def _solve_batch(
     return jax.vmap(one, in_axes=(0, data_axes))(starts, data)
 
 
-def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+def _program(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+    """The search as a pure function ``run(grid, data)`` (not yet compiled)."""
     from ._jax import jax, jnp
 
     f = make_internal_objective(law, objective)
@@ -184,7 +185,20 @@ def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[.
             "best_grid_score": scores.min(),
         }
 
-    return jax.jit(run)
+    return run
+
+
+def _build(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+    from ._jax import jax
+
+    return jax.jit(_program(law, objective, options))
+
+
+def _build_many(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
+    from ._jax import jax
+
+    # One search per weight vector, batched: the starts and the data are shared, the weights differ.
+    return jax.jit(jax.vmap(_program(law, objective, options), in_axes=(None, (None, None, 0))))
 
 
 _COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
@@ -311,6 +325,60 @@ def search(
     from ._jax import jax
 
     options = options or SearchOptions()
+    internal = _internal_grid(law, inputs, y, grid)
+    data = pack_data(law, inputs, y, weights)
+    out = jax.device_get(_compiled(_build, law, objective, options, internal, data)(internal, data))
+    return _summarise(law, options, out, n_starts=internal.shape[0])
+
+
+def search_many(
+    law: Law,
+    objective: Objective,
+    inputs: Mapping[str, np.ndarray],
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    grid: np.ndarray | None = None,
+    options: SearchOptions | None = None,
+) -> list[SearchResult]:
+    """:func:`search` once per row of ``weights`` (shape ``(n_searches, n_points)``), as one batched program.
+
+    A run left out of one search (a back-test's held-out runs) has weight 0 in its row, so every search shares one
+    data shape and one compilation. A law's guessed start comes from the runs that every search sees, so that no
+    search starts from what its held-out runs say.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.laws import power
+    >>> n = np.logspace(6, 9, 12)
+    >>> w = np.ones((2, 12)); w[1, 8:] = 0.0
+    >>> [round(r.params["alpha"], 6) for r in search_many(power("N"), Objective("mse-log"), {"N": n},
+    ...                                                     2.0 + 300 * n**-0.3, w)]
+    [0.3, 0.3]
+    """
+    from ._jax import jax
+
+    options = options or SearchOptions()
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    seen = np.all(weights > 0, axis=0)
+    if grid is None and law.guess is not None and not seen.any():
+        grid = law.start_grid()  # no run is common to all searches: start from the law's grid alone
+    seen_inputs = {k: np.asarray(v)[seen] for k, v in inputs.items()}
+    internal = _internal_grid(law, seen_inputs, np.asarray(y)[seen], grid)
+    columns, y_packed, w0 = pack_data(law, inputs, y, weights[0])
+    padded = np.zeros((weights.shape[0], w0.size))
+    padded[:, : weights.shape[1]] = weights
+    data = (columns, y_packed, padded)
+    out = jax.device_get(_compiled(_build_many, law, objective, options, internal, data)(internal, data))
+    return [
+        _summarise(law, options, {k: v[i] for k, v in out.items()}, n_starts=internal.shape[0])
+        for i in range(weights.shape[0])
+    ]
+
+
+def _internal_grid(law: Law, inputs: Mapping[str, np.ndarray], y: np.ndarray, grid: np.ndarray | None) -> np.ndarray:
+    """The start grid in the search space (log for log-scale parameters), clipped into the bounds."""
     if grid is None:
         grid = law.start_grid()
         if law.guess is not None:
@@ -323,11 +391,7 @@ def search(
     log_mask, lower, upper = _transforms(law)
     with np.errstate(divide="ignore", invalid="ignore"):
         internal = np.where(log_mask, np.log(np.where(log_mask, np.maximum(grid, 0.0), 1.0)), grid)
-    internal = np.clip(internal, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
-
-    data = pack_data(law, inputs, y, weights)
-    out = jax.device_get(_compiled(_build, law, objective, options, internal, data)(internal, data))
-    return _summarise(law, options, out, n_starts=grid.shape[0])
+    return np.clip(internal, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
 
 
 def _summarise(law: Law, options: SearchOptions, out: Mapping[str, Any], *, n_starts: int) -> SearchResult:

@@ -158,7 +158,14 @@ def bootstrap(
         if "group" not in runs.columns:
             raise LawfitError("Resampling by group needs a 'group' column; map one with --col group=COLUMN.")
         groups = runs.table["group"].to_numpy()
-    base = runs.weights if weights is None else np.asarray(weights, dtype=np.float64)
+    if weights is None:
+        base = runs.weights
+        if fit.loss.weight_growth:  # the fit weighed runs by their scale: so must its refits
+            from .calibration import scale_of
+
+            base = base * fit.loss.scale_weights(runs.column(scale_of(fit.law) or "C"))
+    else:
+        base = np.asarray(weights, dtype=np.float64)
     counts = resample_weights(len(runs), int(n_resamples), seed, groups) * base
     result = refit(
         fit.law,
@@ -213,7 +220,7 @@ def _require(fit: Fit) -> Bootstrap:
     return fit.bootstrap
 
 
-def _check_level(level: float) -> float:
+def check_level(level: float) -> float:
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise LawfitError(f"The 'level' of an interval must be a float in (0, 1). Got {level!r} instead.")
     return float(level)
@@ -225,7 +232,7 @@ def _usable(draws: np.ndarray) -> np.ndarray:
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """The central ``level`` percentile interval over the first axis of ``values``."""
-    tail = 50.0 * (1.0 - _check_level(level))
+    tail = 50.0 * (1.0 - check_level(level))
     low, high = np.percentile(_usable(values), [tail, 100.0 - tail], axis=0)
     return low, high
 

@@ -24,6 +24,7 @@ from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, _check_weights, _jsonable, fit
 from .laws import Law, resolve_law
+from .select import selection_label
 
 __all__ = ["Backtest", "Comparison", "backtest", "compare"]
 
@@ -69,9 +70,13 @@ class Backtest:
     bias : float
         The mean signed relative error: > 0 when the law over-predicts the large runs.
     coverage : float or None
-        The share of held-out runs whose actual value lies in the bootstrap interval; None without a bootstrap.
+        The share of held-out runs whose actual value lies in their interval; None without one.
     level : float
-        The nominal level of the bootstrap interval.
+        The nominal level of the interval.
+    interval : {"forecast", "run"} or None
+        Which interval: the forecast interval, calibrated by nested back-tests inside the runs below the cut
+        (:mod:`lawfit.calibration`), whenever they allow it; else, with a bootstrap, the uncalibrated interval for a
+        new run (the law's uncertainty plus the runs' scatter).
 
     Examples
     --------
@@ -94,10 +99,14 @@ class Backtest:
     bias: float
     coverage: float | None = None
     level: float = 0.9
+    interval: str | None = None
 
     def summary(self) -> str:
         """A readable account of the back-test, with the held-out runs in a table."""
         fit_state = "converged" if self.train_fit.converged else "NOT converged"
+        chosen = next((row for row in self.train_fit.selection or () if row["chosen"]), None)
+        if chosen is not None:
+            fit_state += f"; auto chose {selection_label(chosen)} on the runs below the cut"
         lines = [
             f"back-test  {self.law} fitted on {self.n_train} runs with {self.by} < {self.cut:.4g}, "
             f"predicting {self.n_test} runs with {self.by} >= {self.cut:.4g}",
@@ -105,17 +114,24 @@ class Backtest:
             f"error      (predicted - actual) / actual: median |error| {_percent(self.median_abs_rel_error)}, "
             f"max |error| {_percent(self.max_abs_rel_error)}, bias {_percent(self.bias, sign=True)}",
         ]
+        calibration = self.train_fit.calibration
         if self.coverage is not None:
+            if self.interval == "forecast" and calibration is not None:
+                what = f"forecast interval\n           ({calibration.describe()})"
+            else:
+                what = (
+                    "interval for a new run, uncalibrated\n           (the law's uncertainty plus the training runs' "
+                )
+                what += f"scatter; {calibration.describe()})" if calibration is not None else "scatter)"
             lines.append(
                 f"coverage   {_percent(self.coverage, decimals=1)} of held-out runs inside their "
-                f"{_percent(self.level, decimals=1)} bootstrap interval for a new run\n"
-                "           (the law's uncertainty plus the training runs' scatter about it)"
+                f"{_percent(self.level, decimals=1)} {what}"
             )
             if self.coverage < self.level - 0.15:
                 lines += [
                     "           fewer held-out runs inside their intervals than the level: the runs beyond the cut",
-                    "           deviate from the law more than the training runs do, so intervals at larger scales",
-                    "           are too narrow; widen them, or prefer the law that back-tests best (lawfit compare)",
+                    "           deviate from the law more than the back-tests inside the training runs foretold;",
+                    "           treat forecasts of this law with more caution, or prefer another (lawfit compare)",
                 ]
         lines.append("")
         lines.append(_text_table(*_held_out_rows(self.table)))
@@ -138,6 +154,7 @@ class Backtest:
                 "bias": self.bias,
                 "coverage": self.coverage,
                 "level": self.level,
+                "interval": self.interval,
                 "train_fit": self.train_fit.to_dict(),
                 "table": self.table.to_dict(orient="records"),
             }
@@ -173,6 +190,8 @@ class Comparison:
     >>> c = compare(lawfit.datasets.chinchilla(drop_highest_loss=5), ["chinchilla", "power"])
     >>> [(row["rank"], row["law"]) for row in c.rows]
     [(1, 'power'), (2, 'chinchilla')]
+    >>> c.best, c.best_fit.law.name
+    ('power', 'power')
     """
 
     rows: tuple[Mapping[str, Any], ...]
@@ -188,6 +207,17 @@ class Comparison:
         object.__setattr__(self, "rows", tuple(MappingProxyType(dict(row)) for row in self.rows))
         object.__setattr__(self, "fits", MappingProxyType(dict(self.fits)))
         object.__setattr__(self, "backtests", MappingProxyType(dict(self.backtests)))
+
+    @property
+    def best(self) -> str | None:
+        """The name of the law ranked first (the lowest back-test error), or None if no law could be fitted."""
+        first = self.rows[0] if self.rows else None
+        return first["law"] if first is not None and first["rank"] == 1 else None
+
+    @property
+    def best_fit(self) -> Fit | None:
+        """The fit on all the runs of the law ranked first."""
+        return None if self.best is None else self.fits[self.best]
 
     @property
     def table(self) -> pd.DataFrame:
@@ -327,13 +357,13 @@ def backtest(
     law_options = {k: v for k, v in fit_options.items() if k not in _FIT_KEYWORDS}
     fit_kwargs = {k: v for k, v in fit_options.items() if k in _FIT_KEYWORDS}
     runs = load_runs(data, columns=fit_kwargs.pop("columns", None))
-    the_law = resolve_law(law, **law_options)
+    the_law = "auto" if _is_auto(law) else resolve_law(law, **law_options)
     weights = _weights(runs, fit_kwargs.pop("weights", None))
     cut_value, train = _split(runs, by, cut, holdout, "backtest")
     return _backtest(
         runs,
         the_law,
-        _describe(the_law),
+        "auto" if the_law == "auto" else _describe(the_law),
         by,
         cut_value,
         train,
@@ -377,7 +407,9 @@ def compare(
         The runs.
     laws : sequence or mapping
         Laws as built-in names, formulas or :class:`Law` values (``lawfit.get_law("power", x="N")`` for a law with
-        options); a mapping gives each a display name.
+        options); a mapping gives each a display name. ``"auto"`` is the whole choosing procedure: its back-test
+        chooses the law on the runs below the cut only, so its row says how well choosing by nested back-tests
+        would have done on runs it never saw.
     by, cut, holdout
         The back-test's split, as for :func:`backtest`.
     **fit_options
@@ -417,12 +449,12 @@ def compare(
         row: dict[str, Any] = dict.fromkeys(
             ("rank", "n_params", "objective", "aic", "bic", "median_abs_rel_error", "max_abs_rel_error", "bias"),
         )
-        row.update(law=name, converged=None, note="")
+        row.update(law=name, converged=None, note="", coverage=None)
         rows.append(row)
         try:
-            the_law = resolve_law(law)
-            row["n_params"] = len(the_law.params)
+            the_law = "auto" if _is_auto(law) else resolve_law(law)
             full = _quiet_fit(runs, the_law, weights, fit_kwargs)
+            row["n_params"] = len(full.law.params)
             aic, bic = _information_criteria(full, runs, weights)
         except LawfitError as error:
             row["note"] = str(error)
@@ -439,7 +471,7 @@ def compare(
         else:
             backtests[name] = bt
             row.update(median_abs_rel_error=bt.median_abs_rel_error, max_abs_rel_error=bt.max_abs_rel_error)
-            row.update(bias=bt.bias, converged=full.converged and bt.train_fit.converged)
+            row.update(bias=bt.bias, converged=full.converged and bt.train_fit.converged, coverage=bt.coverage)
             notes += _diagnostic_notes(bt.train_fit, "back-test fit")
         row["note"] = "; ".join(notes)
 
@@ -513,9 +545,13 @@ def _check_options(by: str, cut: float | None, holdout: int | None, caller: str)
 # Fitting and scoring
 
 
+def _is_auto(law: Any) -> bool:
+    return isinstance(law, str) and law.strip() == "auto"
+
+
 def _backtest(
     runs: Runs,
-    law: Law,
+    law: Law | str,
     name: str,
     by: str,
     cut: float,
@@ -527,7 +563,7 @@ def _backtest(
     level: float = 0.9,
     seed: int = 0,
 ) -> Backtest:
-    n_params = len(law.params)
+    n_params = 3 if isinstance(law, str) else len(law.params)  # auto's smallest candidate: power
     n_fitted = int(np.count_nonzero(weights[train] > 0))
     if n_fitted < n_params:
         raise LawfitError(
@@ -536,11 +572,13 @@ def _backtest(
             f"budgets) so that at least {n_params} runs fall below it."
         )
     train_runs, test_runs = runs.select(train), runs.select(~train)
-    train_fit = fit(train_runs, law, weights=weights[train], **fit_kwargs)
-    inputs = test_runs.inputs(law.inputs)
-    actual = test_runs.column(law.target)
+    options = {"calibrate": True, **fit_kwargs}
+    train_fit = fit(train_runs, law, weights=weights[train], bootstrap=n_bootstrap, seed=seed, **options)
+    fitted_law = train_fit.law
+    inputs = test_runs.inputs(fitted_law.inputs)
+    actual = test_runs.column(fitted_law.target)
     # The law itself, not Fit.predict: predicting beyond the training range is the point here, not a warning.
-    predicted = law.predict(train_fit.params, **inputs)
+    predicted = fitted_law.predict(train_fit.params, **inputs)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel_error = (predicted - actual) / actual
 
@@ -550,15 +588,14 @@ def _backtest(
     columns[by] = test_runs.column(by)
     columns.update({k: v for k, v in inputs.items() if k != by})
     columns.update(actual=actual, predicted=predicted, rel_error=rel_error)
-    coverage = None
-    if n_bootstrap > 0:
-        from .uncertainty import bootstrap
-
-        bfit = bootstrap(train_fit, train_runs, n_resamples=n_bootstrap, seed=seed, weights=weights[train])
+    coverage, interval = None, None
+    calibrated = train_fit.calibration is not None and train_fit.calibration.calibrated
+    if calibrated or n_bootstrap > 0:
+        interval = "forecast" if calibrated else "run"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)
-            interval = bfit.predict_interval(level=level, of="run", **inputs)
-        low, high = (np.asarray(a, dtype=np.float64) for a in interval)
+            bounds = train_fit.predict_interval(level=level, of=interval, **inputs)
+        low, high = (np.asarray(a, dtype=np.float64) for a in bounds)
         covered = (low <= actual) & (actual <= high)
         columns.update(low=low, high=high, covered=covered)
         coverage = float(np.mean(covered))
@@ -578,6 +615,7 @@ def _backtest(
         bias=float(np.mean(rel_error)),
         coverage=coverage,
         level=level,
+        interval=interval,
     )
 
 

@@ -47,6 +47,13 @@ def add_runs_options(
 def add_objective_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", choices=("huber", "mse-log", "mse"), default="huber", help="objective (huber)")
     p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold on log residuals (1e-3)")
+    p.add_argument(
+        "--weight-growth",
+        type=float,
+        default=0.0,
+        metavar="G",
+        help="weigh each run by (scale / largest scale)^G, scale C for laws of N and D (0: alike)",
+    )
 
 
 def add_split_options(p: argparse.ArgumentParser) -> None:
@@ -60,18 +67,48 @@ LAW_HELP = (
     "a built-in law: power, chinchilla, kaplan, overtraining, data_constrained, bnsl, downstream; options in "
     "brackets, e.g. 'power(x=N)' or 'bnsl(breaks=2)'"
 )
+AUTO_HELP = "; or auto (the default): the law and weighting that extrapolated best in nested back-tests on these runs"
 
 
-def add_law_options(p: argparse.ArgumentParser) -> None:
-    """``--law NAME(options)`` or ``--formula TEXT``, one of them required; read back by :func:`law_of`."""
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--law", help=LAW_HELP)
+def add_law_options(p: argparse.ArgumentParser, *, auto: bool = False) -> None:
+    """``--law NAME(options)`` or ``--formula TEXT``; read back by :func:`law_of`. With ``auto``, neither is
+    required: the law is then ``auto``, and ``--candidates`` lists the laws it chooses among."""
+    which = p.add_mutually_exclusive_group(required=not auto)
+    which.add_argument("--law", help=LAW_HELP + (AUTO_HELP if auto else ""))
     which.add_argument("--formula", help='a law as a formula, e.g. "E + A/N**alpha + B/D**beta"')
+    if auto:
+        p.add_argument(
+            "--candidates",
+            metavar="LAW;LAW",
+            help="the laws auto chooses among, separated by ';' (built-in names with options, or formulas); "
+            "default: chinchilla, tied exponents, power in C, kaplan and, where they apply, data_constrained and bnsl",
+        )
 
 
 def law_of(args: argparse.Namespace) -> Any:
-    """The law named by ``--law`` (built, with its options) or the ``--formula`` text."""
-    return law_from(args.law) if args.law is not None else args.formula
+    """The law named by ``--law`` (built, with its options), the ``--formula`` text, or ``"auto"``."""
+    if args.law is not None:
+        return law_from(args.law)
+    return args.formula if args.formula is not None else "auto"
+
+
+def candidates_of(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``--candidates`` laws by the text that named them, or None for auto's defaults."""
+    from ..errors import LawfitError
+
+    text = getattr(args, "candidates", None)
+    if text is None:
+        return None
+    if law_of(args) != "auto":
+        raise LawfitError("--candidates lists the laws that --law auto chooses among; drop --law or --formula.")
+    items = [item.strip() for item in text.split(";") if item.strip()]
+    if not items:
+        raise LawfitError(f"--candidates takes laws separated by ';', e.g. 'chinchilla;power(x=C)'. Got {text!r}.")
+    return {item: (item if _is_formula(item) else law_from(item)) for item in items}
+
+
+def _is_formula(text: str) -> bool:
+    return re.fullmatch(r"\w+\s*(\(.*\))?", text) is None
 
 
 def load_runs_from(args: argparse.Namespace) -> Any:
@@ -104,6 +141,8 @@ def law_from(text: str) -> Any:
     from ..laws import get_law
 
     text = text.strip()
+    if text == "auto":
+        return "auto"
     match = re.fullmatch(r"(\w+)\s*(?:\((.*)\))?", text)
     if match is None:
         raise LawfitError(

@@ -14,6 +14,7 @@ from ._common import (
     add_objective_options,
     add_runs_options,
     add_split_options,
+    candidates_of,
     law_from,
     law_of,
     load_runs_from,
@@ -23,9 +24,14 @@ from ._common import (
 
 def add_verbs(verbs: Any) -> None:
     """Add fit, predict, backtest, compare, demo and datasets to the ``lawfit`` sub-command parser."""
-    p = verbs.add_parser("fit", help="fit a law to runs", description="Fit a law to runs by a global search.")
+    p = verbs.add_parser(
+        "fit",
+        help="fit a law to runs",
+        description="Fit a law to runs by a global search. Without --law or --formula, the law is auto: the one "
+        "(and the weighting of the runs) that extrapolated best in nested back-tests by scale on these runs.",
+    )
     add_runs_options(p)
-    add_law_options(p)
+    add_law_options(p, auto=True)
     p.add_argument("--x", choices=("N", "D", "C"), help="the input of the power law (default C)")
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R bootstrap resamples for intervals")
@@ -44,12 +50,13 @@ def add_verbs(verbs: Any) -> None:
     )
     p.add_argument("fit", metavar="FIT.json")
     p.add_argument("sizes", nargs="+", metavar="NAME=VALUE", help="N=..., D=..., C=...; comma lists allowed")
-    p.add_argument("--level", type=float, default=0.95, help="interval level, if the fit has bootstrap draws")
+    p.add_argument("--level", type=float, default=0.95, help="interval level (0.95)")
     p.add_argument(
         "--of",
-        choices=("law", "run"),
-        default="law",
-        help="interval of the law (parameter uncertainty) or of one new run (plus the runs' scatter); law",
+        choices=("law", "run", "forecast"),
+        help="interval of the law (parameter uncertainty), of one new run (plus the runs' scatter), or a forecast "
+        "(calibrated by back-tests by scale; grows with the distance beyond the runs); default: forecast beyond the "
+        "fitted runs when the fit is calibrated, else law",
     )
     p.add_argument("--json", action="store_true")
 
@@ -60,7 +67,7 @@ def add_verbs(verbs: Any) -> None:
         "Without --cut or --holdout, the largest budgets are held out until they make up a fifth of the runs.",
     )
     add_runs_options(p)
-    add_law_options(p)
+    add_law_options(p, auto=True)
     add_split_options(p)
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R resamples for prediction intervals")
@@ -97,6 +104,16 @@ def _fit_record(f: Any, level: float = 0.95) -> dict[str, Any]:
         "notes": list(f.data.get("notes", [])),
         "diagnostics": [w.to_dict() for w in f.diagnostics],
     }
+    if f.calibration is not None:
+        record["calibration"] = {
+            "calibrated": f.calibration.calibrated,
+            "description": f.calibration.describe(),
+            "by": f.calibration.by,
+            "sigma0": f.calibration.sigma0,
+            "k": f.calibration.k,
+        }
+    if f.selection is not None:
+        record["selection"] = [dict(row) for row in f.selection]
     if f.bootstrap is not None:
         record["bootstrap"] = {
             "n_resamples": f.bootstrap.n_resamples,
@@ -124,9 +141,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         law,
         loss=args.loss,
         delta=args.delta,
+        weight_growth=args.weight_growth,
         bootstrap=args.bootstrap,
         seed=args.seed,
         resample=args.resample,
+        candidates=candidates_of(args),
     )
     if args.bootstrap:
         f.intervals(args.level)  # a bad --level fails here, before anything is written
@@ -157,6 +176,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         seed=args.seed,
         loss=args.loss,
         delta=args.delta,
+        weight_growth=args.weight_growth,
+        candidates=candidates_of(args),
     )
     print(json.dumps(result.to_dict()) if args.json else result.summary())
     return 0
@@ -175,7 +196,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not laws:
         raise LawfitError("Name the laws to compare: --law NAME and/or --formula TEXT, each repeatable.")
     runs = load_runs_from(args)
-    result = compare(runs, laws, by=args.by, cut=args.cut, holdout=args.holdout, loss=args.loss, delta=args.delta)
+    result = compare(
+        runs,
+        laws,
+        by=args.by,
+        cut=args.cut,
+        holdout=args.holdout,
+        loss=args.loss,
+        delta=args.delta,
+        weight_growth=args.weight_growth,
+    )
     print(json.dumps(result.to_dict()) if args.json else result.summary())
     return 0
 
@@ -196,17 +226,39 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             ) from None
     predicted = np.atleast_1d(f.predict(**sizes))
     full = {k: np.broadcast_to(v, predicted.shape) for k, v in sizes.items()}
-    bounds = None
-    if f.bootstrap is not None:
-        with warnings.catch_warnings():
+    bounds, kind, note = None, None, ""
+    if f.bootstrap is not None or f.calibration is not None:
+        kind = args.of or f.interval_of(**sizes)
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", lawfit.ExtrapolationWarning)  # already said once by predict
-            bounds = [np.broadcast_to(b, predicted.shape) for b in f.predict_interval(args.level, of=args.of, **sizes)]
+            warnings.simplefilter("always", lawfit.CalibrationWarning)
+            if kind in ("law", "run") and f.bootstrap is None:
+                raise lawfit.LawfitError(
+                    f"A {kind} interval needs bootstrap draws, which this fit has none of: fit with --bootstrap 1000, "
+                    "or ask for --of forecast."
+                )
+            interval = f.predict_interval(args.level, of=kind, **sizes)
+        bounds = [np.broadcast_to(b, predicted.shape) for b in interval]
+        fallback = [w.message for w in caught if isinstance(w.message, lawfit.CalibrationWarning)]
+        if fallback:
+            kind, note = "run", f"uncalibrated: {fallback[0].data['reason']}"
+        elif kind == "forecast":
+            note = f.calibration.describe()
     if args.json:
         record = {"law": f.law.name, **{k: v.tolist() for k, v in full.items()}, "loss": predicted.tolist()}
         if bounds is not None:
-            record.update(level=args.level, of=args.of, low=bounds[0].tolist(), high=bounds[1].tolist())
+            record.update(
+                level=args.level,
+                of=kind,
+                calibrated=kind == "forecast",
+                note=note,
+                low=bounds[0].tolist(),
+                high=bounds[1].tolist(),
+            )
         print(json.dumps(record))
         return 0
+    if bounds is not None:
+        print(f"interval   {args.level:.0%} {_INTERVAL_WORDS[kind]}" + (f"; {note}" if note else ""))
     names = list(full)
     extra = [f"{args.level:.0%} low", f"{args.level:.0%} high"] if bounds is not None else []
     print("  ".join(f"{n:>12}" for n in [*names, "loss", *extra]))
@@ -216,6 +268,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             cells += [f"{bounds[0][i]:>12.6f}", f"{bounds[1][i]:>12.6f}"]
         print("  ".join(cells))
     return 0
+
+
+_INTERVAL_WORDS = {
+    "law": "interval of the law (the bootstrap's parameter uncertainty)",
+    "run": "interval of one new run (the law's uncertainty plus the runs' scatter)",
+    "forecast": "forecast interval, calibrated by back-tests by scale",
+}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import LawfitError
 from ._base import Law, ParamSpec
 
 __all__ = ["data_constrained"]
@@ -20,7 +21,7 @@ _LOG_AB = tuple(math.exp(v) for v in range(0, 30, 5))
 _EXPONENTS = (0.25, 0.5, 1.0, 1.5)
 
 
-def data_constrained() -> Law:
+def data_constrained(tie: bool = False) -> Law:
     """Muennighoff et al.'s law for repeated data: Chinchilla evaluated at effective tokens and parameters.
 
     With ``U`` unique tokens repeated to ``D`` tokens, ``R_D = max(D/U - 1, 0)`` repetitions count as
@@ -31,8 +32,10 @@ def data_constrained() -> Law:
 
     ``U`` counts the unique tokens seen, so ``U <= D``. The parameters ``R_D`` and ``R_N`` are the paper's decay
     constants ``R_D*`` and ``R_N*``. The paper holds the Chinchilla part fixed at the authors' C4 fit and fits only
-    those two; do the same with :meth:`Law.fix`. That objective is flat in ``R_D*``: optima from about 15 to 100
-    score within 0.2% of each other on the paper's data, so ``R_D*`` is weakly identified.
+    those two; do the same with :meth:`Law.fix`. Their Chinchilla part has one exponent for N and D (``tie=True``
+    here: ``beta`` is ``alpha``, one parameter fewer, which small runs pin down better). That objective is flat in
+    ``R_D*``: optima from about 15 to 100 score within 0.2% of each other on the paper's data, so ``R_D*`` is weakly
+    identified.
 
     Source: N. Muennighoff et al., "Scaling Data-Constrained Language Models", NeurIPS 2023 (arXiv:2305.16264),
     and the repository's ``utils/parametric_fit.ipynb``.
@@ -50,6 +53,12 @@ def data_constrained() -> Law:
     >>> bool(four_epochs > once)
     True
     """
+
+    if not isinstance(tie, bool):
+        raise LawfitError(f"The 'tie' option of data_constrained must be True or False. Got {tie!r} instead.")
+
+    def tied(p: Any) -> Any:
+        return {**p, "beta": p["alpha"]} if tie else p
 
     def log_effective(p: Any, inputs: Any) -> tuple[Any, Any]:
         from .._jax import jnp
@@ -69,6 +78,7 @@ def data_constrained() -> Law:
     def log_fn(p: Any, inputs: Any) -> Any:
         from .._jax import jax, jnp
 
+        p = tied(p)
         log_n, log_d = log_effective(p, inputs)
         terms = jnp.stack(
             jnp.broadcast_arrays(
@@ -90,15 +100,15 @@ def data_constrained() -> Law:
             ParamSpec("A", lower=0.0, scale="log", grid=_LOG_AB),
             ParamSpec("B", lower=0.0, scale="log", grid=_LOG_AB),
             ParamSpec("alpha", lower=1e-4, grid=_EXPONENTS),
-            ParamSpec("beta", lower=1e-4, grid=_EXPONENTS),
+            *(() if tie else (ParamSpec("beta", lower=1e-4, grid=_EXPONENTS),)),
             ParamSpec("R_D", lower=0.0, scale="log", grid=_DECAY_GRID),
             ParamSpec("R_N", lower=0.0, scale="log", grid=_DECAY_GRID),
         ),
         fn=fn,
         log_fn=log_fn,
         formula=(
-            "E + A/N'**alpha + B/D'**beta, D' = U + U*R_D*(1 - exp(-(D/U - 1)/R_D)), "
+            f"E + A/N'**alpha + B/D'**{'alpha' if tie else 'beta'}, D' = U + U*R_D*(1 - exp(-(D/U - 1)/R_D)), "
             "N' = U_N + U_N*R_N*(1 - exp(-(N/U_N - 1)/R_N)), U_N = min(N_opt(U), N)"
         ),
-        spec={"builtin": "data_constrained"},
+        spec={"builtin": "data_constrained", **({"tie": True} if tie else {})},
     )

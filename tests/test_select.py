@@ -1,0 +1,130 @@
+"""``auto``: the law chosen by nested back-tests, on the bundled Chinchilla runs and on synthetic data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lawfit
+from lawfit.objectives import Objective
+from lawfit.select import Candidate, default_candidates, select
+
+TRUTH = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
+
+
+@pytest.fixture(scope="module")
+def chinchilla_240() -> lawfit.Runs:
+    return lawfit.datasets.chinchilla(drop_highest_loss=5)
+
+
+@pytest.fixture(scope="module")
+def train_split(chinchilla_240: lawfit.Runs) -> tuple[lawfit.Runs, lawfit.Runs]:
+    c = chinchilla_240.column("C")
+    return chinchilla_240.select(c < 1e21), chinchilla_240.select(c >= 1e21)
+
+
+@pytest.fixture(scope="module")
+def auto_train(train_split) -> lawfit.Fit:
+    return lawfit.fit(train_split[0], "auto")
+
+
+def test_default_candidates_follow_the_columns(chinchilla_240: lawfit.Runs) -> None:
+    names = [(c.name, c.weight_growth) for c in default_candidates(chinchilla_240)]
+    # Chinchilla's tokens per parameter span far more than 10x: the tied law is Gadre et al.'s overtraining form.
+    laws = ["chinchilla", "overtraining", "power", "kaplan", "bnsl"]
+    assert names == [(law, g) for law in laws for g in (0.0, 0.25)]
+    blations = lawfit.load_runs(
+        "tests/data/datablations_fit_points.csv",
+        columns={"N": "N_params", "D": "D_tokens", "U": "U_unique_tokens", "loss": "val_loss"},
+    )
+    assert "data_constrained(tie=True)" in {c.name for c in default_candidates(blations)}
+    few = {"N": np.logspace(8, 9, 6), "D": 20 * np.logspace(8, 9, 6), "loss": np.linspace(3.0, 2.5, 6)}
+    assert "bnsl" not in {c.name for c in default_candidates(lawfit.load_runs(few))}  # 6 runs, no bend to see
+
+
+def test_auto_chooses_the_lowest_nested_error_and_records_the_table(auto_train: lawfit.Fit) -> None:
+    rows = auto_train.selection
+    scored = [row for row in rows if row["score"] is not None]
+    chosen = [row for row in rows if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["score"] == min(row["score"] for row in scored)
+    for row in scored:  # the score is the mean of the per-cut medians
+        assert row["score"] == pytest.approx(np.mean(row["per_cut"])) and len(row["per_cut"]) == 4
+    # The fit is the chosen law's own fit with the chosen weighting, and is calibrated from its nested back-tests.
+    assert auto_train.law.name == chosen[0]["law"]
+    assert auto_train.loss.weight_growth == chosen[0]["weight_growth"]
+    assert auto_train.calibration.calibrated
+    text = auto_train.summary()
+    assert "auto       chose" in text and "*  " + chosen[0]["law"] in text
+
+
+def test_auto_beats_chinchilla_beyond_1e21_and_its_intervals_cover(train_split, auto_train: lawfit.Fit) -> None:
+    # Issue 11's split, the selection run on the 217 runs below 1e21 only. Measured: auto chose the tied-exponent
+    # law (overtraining) with weights growing as C^0.25: median |error| 0.65% and max 2.59% on the 23 runs at
+    # C >= 1e21 (chinchilla itself: 0.87% and 2.78%); its 90% forecast intervals cover 18 of the 23 (target 19).
+    _, test = train_split
+    n, d, actual = test.column("N"), test.column("D"), test.column("loss")
+    predicted = auto_train.predict(N=n, D=d)
+    error = np.abs(predicted - actual) / actual
+    assert np.median(error) <= 0.0070
+    assert np.max(error) <= 0.027
+    low, high = auto_train.predict_interval(0.9, N=n, D=d)
+    assert np.count_nonzero((low <= actual) & (actual <= high)) >= 18
+    assert np.median((high - low) / 2 / predicted) <= 3 * np.median(error)
+
+
+def test_the_choice_sees_only_the_runs_not_their_names_or_order(train_split, auto_train: lawfit.Fit) -> None:
+    train, _ = train_split
+    table = train.table[["N", "C", "loss"]].rename(columns={"N": "params", "C": "flops", "loss": "final_loss"})
+    shuffled = table.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    other = lawfit.fit(shuffled, "auto", columns={"N": "params", "C": "flops", "loss": "final_loss"})
+    assert [row["law"] for row in other.selection if row["chosen"]] == [
+        row["law"] for row in auto_train.selection if row["chosen"]
+    ]
+    assert other.loss.weight_growth == auto_train.loss.weight_growth
+    assert other.params == pytest.approx(dict(auto_train.params), rel=1e-6)
+
+
+def test_auto_recovers_the_true_law_on_synthetic_runs() -> None:
+    # Noiseless runs of chinchilla at 7 budgets: chinchilla extrapolates exactly, so it must be chosen over the
+    # laws that cannot express it (power in C, kaplan).
+    n = np.concatenate([np.sqrt(c / 120.0) * np.logspace(-0.6, 0.6, 6) for c in np.logspace(17, 20, 7)])
+    c = np.repeat(np.logspace(17, 20, 7), 6)
+    d = c / (6.0 * n)
+    runs = {"N": n, "D": d, "loss": lawfit.get_law("chinchilla").predict(TRUTH, N=n, D=d)}
+    candidates = ["chinchilla", "power", "kaplan"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lawfit.LawfitWarning)
+        f = lawfit.fit(runs, "auto", loss="mse-log", candidates=candidates)
+    assert f.law.name == "chinchilla" and f.params["alpha"] == pytest.approx(0.34, rel=1e-4)
+    assert [row["law"] for row in f.selection] == candidates
+
+
+def test_select_breaks_ties_by_fewer_parameters(chinchilla_240: lawfit.Runs) -> None:
+    # Two copies of one law score alike; with equal parameter counts the one given first wins the tie.
+    tied = Candidate("tied", lawfit.get_law("chinchilla").fix(beta=0.3))
+    same = Candidate("same again", lawfit.get_law("chinchilla").fix(beta=0.3))
+    s = select(chinchilla_240, chinchilla_240.weights, Objective(), [same, tied])
+    assert s.rows[0]["score"] == pytest.approx(s.rows[1]["score"]) and s.chosen.name == "same again"
+
+
+def test_auto_errors_and_options() -> None:
+    few = pd.DataFrame({"N": [1e8, 2e8, 4e8, 8e8, 1.6e9], "D": [2e9, 4e9, 8e9, 1.6e10, 3.2e10]})
+    few["loss"] = lawfit.get_law("chinchilla").predict(TRUTH, N=few["N"], D=few["D"])
+    with pytest.raises(lawfit.LawfitError, match="needs runs at 3 or more budgets"):
+        lawfit.fit(few, "auto", candidates=["power"])
+    with pytest.raises(lawfit.LawfitError, match="applies to law='auto' only"):
+        lawfit.fit(few, "chinchilla", candidates=["power"])
+    with pytest.raises(lawfit.LawfitError, match="law options"):
+        lawfit.fit(few, "auto", x="N")
+    with pytest.raises(lawfit.LawfitError, match="at least one law"):
+        lawfit.fit(few, "auto", candidates=[])
+
+
+def test_backtest_of_auto_chooses_below_the_cut_only(chinchilla_240: lawfit.Runs) -> None:
+    bt = lawfit.backtest(chinchilla_240, "auto", cut=1e21)
+    assert bt.law == "auto" and bt.train_fit.n_points == 217
+    assert bt.train_fit.selection is not None
+    assert "auto chose" in bt.summary()
