@@ -1,6 +1,6 @@
 """Figures, checked for structure on real data (the Chinchilla runs, the Llama 3 IsoFLOP points, Luo et al.'s training
 curves): log axes, one series per drawn thing, a band exactly when there are bootstrap draws, held-out runs marked,
-labels, files written; and the plot verb."""
+the forecast band equal to the library's, labels, files written; and the plot verb."""
 
 from __future__ import annotations
 
@@ -25,12 +25,14 @@ from lawfit.curves import fit_curves, load_curves
 from lawfit.plan import compute_optimal, envelope, isoflop
 from lawfit.plot import (
     plot_bootstrap_pairs,
+    plot_calibration,
     plot_curves,
     plot_fit,
     plot_frontier,
     plot_isoflop,
     plot_residuals,
 )
+from lawfit.validate import backtest
 
 DATA = Path(__file__).parent / "data"  # see tests/data/PROVENANCE.md
 LLAMA3 = DATA / "llama3_isoflops_points.csv"
@@ -47,6 +49,12 @@ SCHEDULES = {
 @pytest.fixture(scope="module")
 def boot(chinchilla_240: lawfit.Runs) -> lawfit.Fit:
     return lawfit.fit(chinchilla_240, "chinchilla", bootstrap=200, seed=0)
+
+
+@pytest.fixture(scope="module")
+def held_out(chinchilla_240: lawfit.Runs) -> lawfit.Backtest:
+    """The default back-test of chinchilla, its intervals calibrated on the runs below the cut (no bootstrap)."""
+    return backtest(chinchilla_240, "chinchilla", level=0.9)
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +218,81 @@ def test_bootstrap_pairs_show_each_pair_and_its_correlation(boot, chinchilla_fit
         plot_bootstrap_pairs(boot, ["A", "gamma"])
 
 
+def _line(ax, gid: str):
+    (line,) = [line for line in ax.lines if line.get_gid() == gid]
+    return line
+
+
+def _relative_band(calibration, distance, level) -> tuple[np.ndarray, np.ndarray]:
+    """The band of (predicted - actual) / actual in %, from the library's own interval around a prediction of 1."""
+    low, high = calibration.interval(1.0, distance, level)
+    return 100.0 * (1.0 / high - 1.0), 100.0 * (1.0 / low - 1.0)
+
+
+def test_calibration_points_are_the_nested_back_tests_and_the_band_is_the_librarys(boot, tmp_path) -> None:
+    cal = boot.calibration
+    assert cal is not None and cal.calibrated
+    fig = plot_calibration(boot)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "decades of C beyond the largest fitted run: log10(C / largest C)"
+    assert ax.get_ylabel() == "relative error (predicted - actual) / actual, %"
+    cuts = [p for p in _points(ax) if p.get_label().startswith("fitted below C = ")]
+    assert len(cuts) == len(cal.cuts) == 4
+    assert sum(len(p.get_offsets()) for p in cuts) == cal.error.size == 349
+    for j, points in enumerate(cuts):  # one colour per cut, each at its runs' distances and errors
+        mine = cal.cut_index == j
+        np.testing.assert_allclose(points.get_offsets()[:, 0], cal.distance[mine])
+        np.testing.assert_allclose(points.get_offsets()[:, 1], 100.0 * (np.exp(-cal.error[mine]) - 1.0))
+    low, high = _line(ax, "band_low"), _line(ax, "band_high")
+    distance = low.get_xdata()
+    assert distance[0] == 0.0 and distance[-1] >= cal.distance.max()
+    expected_low, expected_high = _relative_band(cal, distance, 0.9)
+    np.testing.assert_allclose(low.get_ydata(), expected_low, rtol=1e-9)
+    np.testing.assert_allclose(high.get_ydata(), expected_high, rtol=1e-9)
+    assert np.all(np.diff(high.get_ydata() - low.get_ydata()) >= 0)  # wider the further out
+    assert len(_bands(ax)) == 1 and "90% forecast interval, calibrated on these runs" in _legend(ax)
+    # No back-test, nothing held out: only the cuts' points, no dashed band.
+    assert len(_points(ax)) == 4 and not any(line.get_linestyle() == "--" for line in ax.lines)
+    narrow = _line(plot_calibration(boot, level=0.5).axes[0], "band_high").get_ydata()
+    assert np.all(narrow < high.get_ydata())
+    _saves(fig, tmp_path / "calibration.png")
+
+
+def test_calibration_with_a_backtest_draws_its_held_out_runs(boot, held_out, tmp_path) -> None:
+    train = held_out.train_fit.calibration
+    assert held_out.interval == "forecast" and train is not None and train.calibrated
+    ax = plot_calibration(boot, held_out).axes[0]
+    inside, outside = (p for p in _points(ax) if p.get_label().startswith("held out"))
+    covered = held_out.table["covered"].to_numpy(dtype=bool)
+    assert inside.get_label() == f"held out, inside their forecast interval ({covered.sum()})"
+    assert outside.get_label() == f"held out, outside it ({(~covered).sum()})"
+    assert len(inside.get_offsets()) + len(outside.get_offsets()) == held_out.n_test == 53
+    distance = np.log10(held_out.table["C"].to_numpy() / train.top)  # beyond the largest run below the cut
+    np.testing.assert_allclose(inside.get_offsets()[:, 0], distance[covered])
+    np.testing.assert_allclose(outside.get_offsets()[:, 1], 100.0 * held_out.table["rel_error"].to_numpy()[~covered])
+    assert train.top < held_out.cut and distance.min() > 0
+    # The dashed band is the one the held-out runs were judged by: the fit below the cut's, at the back-test's level.
+    low = _line(ax, "backtest_band_low")
+    assert low.get_linestyle() == "--"
+    expected_low, expected_high = _relative_band(train, low.get_xdata(), held_out.level)
+    np.testing.assert_allclose(low.get_ydata(), expected_low, rtol=1e-9)
+    np.testing.assert_allclose(_line(ax, "backtest_band_high").get_ydata(), expected_high, rtol=1e-9)
+    assert len([p for p in _points(ax) if p.get_label().startswith("fitted below")]) == 4
+    _saves(ax.figure, tmp_path / "calibration.svg")
+
+
+def test_calibration_needs_a_calibrated_fit(chinchilla_fit, boot) -> None:
+    assert chinchilla_fit.calibration is None  # no bootstrap, not auto: not calibrated by default
+    with pytest.raises(lawfit.LawfitError, match="calibrate=True"):
+        plot_calibration(chinchilla_fit)
+    note = "the runs allow 1 nested back-test cut(s)"
+    uncalibrated = replace(boot, calibration=replace(boot.calibration, note=note))
+    with pytest.raises(lawfit.LawfitError, match=r"uncalibrated, so there is no band to draw: the runs allow 1"):
+        plot_calibration(uncalibrated)
+    with pytest.raises(lawfit.LawfitError, match="'level' of plot_calibration must be a float in"):
+        plot_calibration(boot, level=90)
+
+
 def test_isoflop_parabolas_optima_and_power_laws(llama3, tmp_path) -> None:
     fig = plot_isoflop(llama3)
     left, right, colorbar = fig.axes
@@ -306,6 +389,7 @@ def test_plot_verb_writes_each_kind(saved_fit, tmp_path, capsys) -> None:
         ("fit", data),
         ("residuals", [*data, "--x", "C"]),
         ("pairs", ["--params", "A,alpha,B,beta"]),
+        ("calibration", ["--level", "0.9"]),
         ("frontier", ["--compute", "1e20,1e22"]),
     ]:
         out = tmp_path / f"{kind}.png"

@@ -7,6 +7,7 @@ The browser tests fail, and do not skip, when Chromium or Playwright is missing:
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -34,8 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SECTIONS = ["Fit", "Diagnostics", "Data", "Figures", "Back-test", "Compute-optimal frontier", "Runs"]
-SECTIONS.append("About this report")
+SECTIONS = ["Fit", "Diagnostics", "Data", "Figures", "Back-test", "Forecast intervals", "Compute-optimal frontier"]
+SECTIONS += ["Runs", "About this report"]
 
 # User text that would run or render as markup if it reached the page unescaped.
 SCRIPT_RUN = "<script>alert(1)</script>"
@@ -56,6 +57,22 @@ def _runs_table() -> pd.DataFrame:
     names = [f"run-{i:02d}" for i in range(n.size)]
     names[:3] = [SCRIPT_RUN, IMG_RUN, MARKUP_RUN]
     return pd.DataFrame({"run": names, "params": n, "tokens": d, "final_loss": loss, COLUMN: np.full(n.size, 3e-4)})
+
+
+def _three_budgets() -> pd.DataFrame:
+    """24 runs of a known Chinchilla law at three compute budgets only: too few scales to calibrate forecasts."""
+    rng = np.random.default_rng(1)
+    c = np.repeat([1e18, 1e19, 1e20], 8)
+    n = np.sqrt(c / 120) * np.tile(np.logspace(-0.7, 0.7, 8), 3)
+    d = c / (6 * n)
+    loss = (1.8 + 400 / n**0.34 + 2000 / d**0.36) * np.exp(rng.normal(0.0, 0.003, n.size))
+    return pd.DataFrame({"N": n, "D": d, "loss": loss})
+
+
+def _coverage(text: str) -> tuple[int, int]:
+    """The held-out runs inside their intervals, and of how many, from the verdict."""
+    inside, of = re.search(r"held (\d+) of the (\d+) held-out runs? \(", text).groups()
+    return int(inside), int(of)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +97,12 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory, hostile_csv: Path, 
 def chinchilla_report(tmp_path_factory: pytest.TempPathFactory, chinchilla_240: lawfit.Runs) -> Path:
     path = tmp_path_factory.mktemp("chinchilla") / "report.html"
     return write_report(chinchilla_240, "chinchilla", path, bootstrap=200, seed=0)
+
+
+@pytest.fixture(scope="module")
+def auto_report(tmp_path_factory: pytest.TempPathFactory, chinchilla_240: lawfit.Runs) -> Path:
+    path = tmp_path_factory.mktemp("auto") / "report.html"
+    return write_report(chinchilla_240, "auto", path, bootstrap=200, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +182,30 @@ def test_report_renders_in_chromium(
         assert "The fit converged and raised no warnings" in text
         assert "187 runs with C < 5.446e+20" in text  # the back-test's default split, as `lawfit backtest` makes it
         assert "1e+23" in text and "0.5139" in text  # the frontier table, with chinchilla's N* exponent
+        assert "the 90% forecast intervals, calibrated by scale on the runs below the cut, held " in text
         boxes = _image_boxes(shown.page)
-        assert len(boxes) == 5  # fit, residuals, bootstrap pairs, back-test, frontier
+        assert len(boxes) == 6  # fit, residuals, bootstrap pairs, back-test, forecast error by distance, frontier
         for complete, natural_width, natural_height, box_width, box_height in boxes:
             assert complete and natural_width > 0 and natural_height > 0  # decoded, not a broken image
             assert box_width > 300 and box_height > 200
+    finally:
+        shown.close()
+
+
+def test_auto_report_renders_with_the_chosen_candidate_marked(browser: Any, auto_report: Path, tmp_path: Path) -> None:
+    shown = _Page(browser, auto_report)
+    try:
+        shown.check_quiet()
+        shown.screenshot(tmp_path / "auto.png")
+        text = shown.page.inner_text("body")
+        assert "How the law was chosen (auto)" in text
+        rows = shown.page.eval_on_selector_all("tr.marked", "rows => rows.map(r => r.innerText)")
+        assert len(rows) == 1 and rows[0].startswith("chosen\t")
+        weight = shown.page.eval_on_selector("tr.marked td", "cell => getComputedStyle(cell).fontWeight")
+        assert weight == "600"  # the chosen candidate stands out
+        boxes = _image_boxes(shown.page)
+        assert len(boxes) >= 5  # fit, residuals, pairs, back-test, forecast (a frontier only for a law of N and D)
+        assert all(complete and w > 0 and h > 0 for complete, w, h, *_ in boxes)
     finally:
         shown.close()
 
@@ -204,7 +246,7 @@ class _Links(HTMLParser):
                 self.links.append((tag, name, value or ""))
 
 
-@pytest.mark.parametrize("which", ["chinchilla_report", "hostile_report"])
+@pytest.mark.parametrize("which", ["chinchilla_report", "hostile_report", "auto_report"])
 def test_html_loads_nothing_from_anywhere(which: str, request: pytest.FixtureRequest) -> None:
     text = request.getfixturevalue(which).read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text
@@ -229,6 +271,25 @@ def test_user_text_is_escaped(hostile_report: Path) -> None:
     assert "runs &lt;&amp;&gt; &#x27;x&#x27;.csv" in text
 
 
+def test_candidate_names_are_escaped(hostile_fit: lawfit.Fit) -> None:
+    from lawfit.report import _selection
+
+    row = {"n_params": 5, "per_cut": [0.01, 0.02], "max_abs_rel_error": 0.03, "converged": True}
+    rows = [
+        {**row, "law": SCRIPT_RUN, "weight_growth": 0.0, "score": 0.015, "chosen": True, "note": IMG_RUN},
+        {**row, "law": MARKUP_RUN, "weight_growth": 0.25, "score": 0.02, "chosen": False, "note": ""},
+    ]
+    text = _selection(replace(hostile_fit, selection=rows))
+    for hostile in (SCRIPT_RUN, IMG_RUN, MARKUP_RUN):
+        assert hostile not in text
+    assert '<tr class="marked"><td>chosen</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>' in text
+    assert (
+        "auto chose &lt;script&gt;alert(1)&lt;/script&gt;: its predictions beyond the cuts erred least, 1.50% on "
+        "average (the median |relative error| per cut), against 2.00% for the next best, a &amp; b &lt;i&gt;c&lt;/i&gt;"
+        ", weights x scale^0.25." in text
+    )
+
+
 def test_report_contents(hostile_report: Path, hostile_fit: lawfit.Fit) -> None:
     text = hostile_report.read_text(encoding="utf-8")
     assert 'class="verdict ok"' in text
@@ -237,6 +298,74 @@ def test_report_contents(hostile_report: Path, hostile_fit: lawfit.Fit) -> None:
     assert "Read N (parameters) from column &#x27;params&#x27;." in text  # the runs' notes
     assert "The 5 held-out runs" in text and "covered" in text  # the back-test's table, with its intervals
     assert "ln(loss / law)" in text  # the residual column of the runs table
+    # The fit given had no calibration: the report made one, and says so.
+    assert hostile_fit.calibration is None
+    assert "calibrated by the report (the Fit given had no calibration)" in text
+    assert "<dt>forecast intervals</dt><dd>calibrated on " in text
+
+
+def test_auto_report_shows_the_candidates_and_the_forecast_coverage(
+    auto_report: Path, chinchilla_240: lawfit.Runs
+) -> None:
+    text = auto_report.read_text(encoding="utf-8")
+    page = text[: text.index('<nav aria-label="Contents">')]  # the verdict
+    # The candidates' table: every default candidate of these runs, the chosen one marked, and the reason.
+    names = [c.name for c in lawfit.select.default_candidates(chinchilla_240)]
+    assert "How the law was chosen (auto)" in text and "The 10 candidates, in the order tried" in text
+    assert {"chinchilla", "power", "kaplan", "overtraining"} <= set(names)
+    assert text.count('<tr class="marked"><td>chosen</td>') == 1
+    chosen = re.search(r'<tr class="marked"><td>chosen</td><td>([^<]+)</td>', text).group(1)
+    assert f"Law: auto chose {chosen} among 10 candidates" in page
+    assert re.search(rf"auto chose {re.escape(chosen)}: its predictions beyond the cuts erred least, [0-9.]+% on", text)
+    assert "against" in text and "for the next best" in text
+    # The verdict: the whole choice back-tested, and how many larger runs its calibrated forecast intervals held.
+    assert "Back-test: auto, choosing again on the runs below C = 5.446e+20 alone" in page
+    assert "Coverage: the 90% forecast intervals, calibrated by scale on the runs below the cut, held " in page
+    inside, of = _coverage(page)
+    assert of == 53 and inside >= 0.8 * of  # issue 11: >= 80% of the report's Chinchilla back-test
+    assert 'class="verdict ok"' in page  # a coverage near its level raises no caveat
+    assert "Forecast error against distance of extrapolation" in text
+
+
+def test_a_fit_chosen_by_auto_is_back_tested_as_the_choice(hostile_csv: Path, hostile_fit: lawfit.Fit) -> None:
+    """A Fit that auto made is back-tested by choosing again below the cut, among the same candidates; when the report
+    cannot rebuild them, it back-tests the chosen law and says so."""
+    from lawfit.report import _backtest_law, _Results
+
+    runs = lawfit.load_runs(hostile_csv)
+    row = {"n_params": 5, "score": 0.01, "per_cut": [0.01], "max_abs_rel_error": 0.01, "converged": True, "note": ""}
+    chosen = [{**row, "law": "chinchilla", "weight_growth": 0.0, "chosen": True}]
+    chosen.append({**row, "law": "power", "weight_growth": 0.0, "chosen": False})
+    made = replace(hostile_fit, selection=chosen)
+    results = _Results(fit=made, runs=runs, settings={})
+    assert _backtest_law(results, ["chinchilla", "power"]) == ("auto", {"candidates": ["chinchilla", "power"]})
+    assert results.backtest_note == ""
+    defaults = [
+        {**row, "law": c.name, "weight_growth": c.weight_growth, "chosen": i == 0}
+        for i, c in enumerate(lawfit.select.default_candidates(runs))
+    ]
+    by_default = _Results(fit=replace(hostile_fit, selection=defaults), runs=runs, settings={})
+    assert _backtest_law(by_default, None) == ("auto", {})
+    assert _backtest_law(results, None) == (made.law, {"weight_growth": 0.0})  # not the default candidates
+    assert "candidates the report was not given" in results.backtest_note
+
+
+def test_a_fit_that_cannot_calibrate_says_so(tmp_path: Path) -> None:
+    """Three budgets give one nested cut: no calibration. The page says so, and the back-test falls back to the
+    uncalibrated intervals for a new run, named as such."""
+    path = write_report(_three_budgets(), "chinchilla", tmp_path / "report.html", bootstrap=50, seed=0)
+    text = path.read_text(encoding="utf-8")
+    page = text[: text.index('<nav aria-label="Contents">')]
+    assert "Forecast intervals of this fit are uncalibrated: the runs allow 1 nested back-test cut(s)" in page
+    assert "Coverage: the 90% intervals for a new run (uncalibrated: the runs allow 0 nested back-test cut(s)" in page
+    assert "which do not widen with the distance of extrapolation, held " in page
+    inside, of = _coverage(page)
+    assert of == 8 and 0 <= inside <= of
+    assert "<dt>forecast intervals</dt><dd>uncalibrated: the runs allow 1 nested back-test cut(s)" in text
+    assert (
+        "Left out: the figure of forecast error against distance of extrapolation, which needs a calibration." in text
+    )
+    assert text.count("<img ") == 5  # fit, residuals, pairs, back-test, frontier: no forecast figure
 
 
 def test_law_of_one_input_leaves_the_frontier_out_with_a_reason(hostile_csv: Path, tmp_path: Path) -> None:
@@ -244,8 +373,12 @@ def test_law_of_one_input_leaves_the_frontier_out_with_a_reason(hostile_csv: Pat
     assert "Left out: the compute-optimal frontier needs a law of N and D; power takes C only." in text
     assert "Left out: the bootstrap pairs, which need bootstrap draws" in text
     assert "No bootstrap: standard errors and intervals need bootstrap &gt; 0." in text
-    assert "not measured: it needs bootstrap &gt; 0" in text  # the back-test's coverage
-    assert text.count("<img ") == 3  # fit, residuals, back-test
+    # Without a bootstrap the back-test still has calibrated forecast intervals, from nested back-tests.
+    assert "Coverage: the 90% forecast intervals, calibrated by scale on the runs below the cut, held " in text
+    assert _coverage(text)[1] == 1
+    # 35 back-test errors cannot bound a 95% interval (conformal ranks out of range): said, not hidden.
+    assert "unbounded (too few back-test errors for this level)" in text
+    assert text.count("<img ") == 4  # fit, residuals, back-test, forecast error by distance
 
 
 @pytest.mark.parametrize(
@@ -289,6 +422,20 @@ def test_a_failed_or_doubtful_fit_says_so(
 # The command line, options and the optional dependency
 
 
+def test_cli_report_chooses_the_law_by_default(
+    hostile_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "auto.html"
+    argv = ["report", str(hostile_csv), "--candidates", "chinchilla;power(x=C)", "--bootstrap", "0", "-o", str(output)]
+    assert main(argv) == 0  # no --law: auto
+    assert capsys.readouterr().out == f"report     {output}\n"
+    text = output.read_text(encoding="utf-8")
+    assert "How the law was chosen (auto)" in text and "The 2 candidates, in the order tried" in text
+    assert "<td>power(x=C)</td>" in text and text.count('<tr class="marked"><td>chosen</td>') == 1
+    assert "Back-test: auto, choosing again on the runs below C = " in text
+    assert "--candidates &#x27;chinchilla;power(x=C)&#x27; --bootstrap 0" in text  # the command, shown
+
+
 def test_cli_writes_the_report(hostile_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "out.html"
     argv = ["report", str(hostile_csv), "--law", "power(x=C)", "--bootstrap", "50", "--title", TITLE, "-o", str(output)]
@@ -317,6 +464,8 @@ def test_cli_needs_an_html_output(output: list[str], message: str, capsys: pytes
         ({"compute": [1e21, -1.0]}, "'compute' parameter of write_report must be a positive"),
         ({"cut": 1e20, "holdout": 2}, "give one of them"),
         ({"loss": "mse"}, "a Fit carries its own objective"),
+        ({"weight_growth": 0.5}, "'weight_growth' parameter of write_report applies when it fits a law"),
+        ({"candidates": ["chinchilla"]}, "'candidates' parameter of write_report lists the laws that law='auto'"),
     ],
 )
 def test_bad_options_are_refused_before_any_work(

@@ -1,5 +1,5 @@
-"""Figures: a fit against its runs, its residuals, its bootstrap draws in pairs, an IsoFLOP analysis, a
-compute-optimal frontier, and training curves with their predictions.
+"""Figures: a fit against its runs, its residuals, its bootstrap draws in pairs, its forecast error against the distance
+of extrapolation, an IsoFLOP analysis, a compute-optimal frontier, and training curves with their predictions.
 
 Plots need matplotlib (``pip install 'lawfit[plot]'``), imported only when a figure is made, so ``import lawfit``
 does not load it. Each function builds a :class:`matplotlib.figure.Figure` on the Agg canvas, not through pyplot:
@@ -37,8 +37,17 @@ if TYPE_CHECKING:
     from .curves import Curve, CurveFit
     from .fit import Fit
     from .plan import Frontier, IsoFLOP
+    from .validate import Backtest
 
-__all__ = ["plot_bootstrap_pairs", "plot_curves", "plot_fit", "plot_frontier", "plot_isoflop", "plot_residuals"]
+__all__ = [
+    "plot_bootstrap_pairs",
+    "plot_calibration",
+    "plot_curves",
+    "plot_fit",
+    "plot_frontier",
+    "plot_isoflop",
+    "plot_residuals",
+]
 
 _LABELS = {
     "N": "parameters N",
@@ -272,6 +281,157 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     note = f", {left_out} not converged left out" if left_out else ""
     fig.suptitle(f"bootstrap draws of {fit.law.name}: {len(draws):,} refits{note}")
     return fig
+
+
+def plot_calibration(fit: Fit, backtest: Backtest | None = None, *, level: float = 0.9) -> Figure:
+    """How far off the law was when it extrapolated, against how far: the nested back-tests behind its forecast
+    intervals, the calibrated band, and (given a back-test) the larger runs it really had to predict.
+
+    The horizontal axis is the distance of extrapolation in decades of the calibration's scale (C for a law of N and
+    D): ``log10(scale / largest fitted scale)``. The vertical axis is the relative error of the prediction,
+    ``(predicted - actual) / actual`` in percent, as in a back-test's table: above zero the law predicted too high.
+    From a log error ``e = log(actual / predicted)`` it is ``exp(-e) - 1``.
+
+    - Points: the errors of the nested back-tests inside the fitted runs (:attr:`Fit.calibration`): the law fitted
+      below each cut and predicting the runs above it, one colour per cut.
+    - Band: the ``level`` forecast interval along the distance: a run inside ``predicted * exp([q_lo, q_hi] * s(d))``
+      has an error between ``exp(-q_hi * s(d)) - 1`` and ``exp(-q_lo * s(d)) - 1`` (see
+      :meth:`~lawfit.calibration.Calibration.quantiles` and :meth:`~lawfit.calibration.Calibration.spread`). The
+      intervals of :meth:`Fit.predict_interval` add the bootstrap's variance of the law at each target on top, so
+      with bootstrap draws they are a little wider than the band. A side the back-tests cannot bound (too few errors
+      for ``level``) runs off the figure.
+    - With ``backtest`` (:func:`lawfit.validate.backtest`): its held-out runs at their distance beyond the largest
+      run below its cut, as hollow diamonds when their interval covered them and red crosses when it did not; and,
+      when the fit below the cut was calibrated, its own band at the back-test's level, dashed: the band those runs
+      were judged by.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit calibrated by scale (``lawfit.fit(..., calibrate=True)``; the default with ``bootstrap > 0`` or
+        ``law="auto"``).
+    backtest : Backtest, optional
+        A back-test of the same runs, whose held-out runs are drawn.
+    level : float
+        Level of the band.
+
+    Examples
+    --------
+    >>> import lawfit
+    >>> from lawfit.plot import plot_calibration
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> fig = plot_calibration(lawfit.fit(runs, "chinchilla", calibrate=True))
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlabel()
+    'decades of C beyond the largest fitted run: log10(C / largest C)'
+    >>> sum(len(points.get_offsets()) for points in ax.collections if points.get_label().startswith("fitted below"))
+    349
+    """
+    cal = fit.calibration
+    if cal is None:
+        raise LawfitError(
+            "plot_calibration needs a fit calibrated by scale: fit with calibrate=True (the default with "
+            "bootstrap > 0 or law='auto')."
+        )
+    if not cal.calibrated:
+        raise LawfitError(f"The fit's forecast intervals are uncalibrated, so there is no band to draw: {cal.note}")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise LawfitError(f"The 'level' of plot_calibration must be a float in (0, 1). Got {level!r} instead.")
+    held = None if backtest is None else _held_out_errors(backtest, cal.by)
+    from matplotlib import colormaps
+
+    fig = _figure(figsize=(10.0, 5.0))
+    ax = fig.add_subplot()
+    errors = 100.0 * np.expm1(-cal.error)
+    colours = colormaps[_CMAP](np.linspace(0.0, 0.85, max(len(cal.cuts), 1)))
+    for j, cut in enumerate(cal.cuts):
+        mine = cal.cut_index == j
+        label = f"fitted below {cal.by} = {cut:.3g} ({int(mine.sum())})"
+        ax.scatter(cal.distance[mine], errors[mine], s=14, color=colours[j], alpha=0.8, lw=0, label=label, zorder=3)
+    distances = np.concatenate([cal.distance, held["distance"] if held is not None else []])
+    reach = max(float(distances.max()) if distances.size else 0.0, 0.1) * 1.05
+    grid = np.linspace(0.0, reach, _GRID)
+    bands = [_relative_band(cal, grid, level)]
+    train = None if backtest is None else backtest.train_fit.calibration
+    if backtest is not None and backtest.interval == "forecast" and train is not None and train.calibrated:
+        bands.append(_relative_band(train, grid, backtest.level))
+    shown = [errors, *([] if held is None else [held["error"]]), *(edge for band in bands for edge in band)]
+    bottom, top = _limits(shown)
+    low, high = (np.clip(v, bottom, top) for v in bands[0])
+    ax.fill_between(grid, low, high, color="0.5", alpha=0.2, lw=0)
+    label = f"{level:.0%} forecast interval, calibrated on these runs"
+    ax.plot(grid, low, color="0.35", lw=1.0, gid="band_low", label=label)
+    ax.plot(grid, high, color="0.35", lw=1.0, gid="band_high")
+    if held is not None:
+        _draw_held_out(ax, backtest, held)  # type: ignore[arg-type]
+    if len(bands) > 1:
+        low, high = (np.clip(v, bottom, top) for v in bands[1])
+        label = f"{backtest.level:.0%} forecast interval calibrated below the back-test's cut"  # type: ignore[union-attr]
+        ax.plot(grid, low, color="black", lw=1.0, ls="--", gid="backtest_band_low", label=label)
+        ax.plot(grid, high, color="black", lw=1.0, ls="--", gid="backtest_band_high")
+    ax.axhline(0.0, color="black", lw=0.8)
+    ax.set_xlim(min(0.0, float(distances.min()) if distances.size else 0.0) - 0.02 * reach, reach)
+    ax.set_ylim(bottom, top)
+    ax.set_xlabel(f"decades of {cal.by} beyond the largest fitted run: log10({cal.by} / largest {cal.by})")
+    ax.set_ylabel("relative error (predicted - actual) / actual, %")
+    title = f"forecast error of {fit.law.name} against distance of extrapolation"
+    ax.set_title(title if len(title) <= 90 else title[:87] + "...")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return fig
+
+
+def _relative_band(cal: Any, distance: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The band of the relative error ``(predicted - actual) / actual`` in %, low and high, at ``distance``."""
+    q_low, q_high = cal.quantiles(level)
+    s = cal.spread(distance)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return 100.0 * np.expm1(-q_high * s), 100.0 * np.expm1(-q_low * s)
+
+
+def _limits(values: Sequence[np.ndarray]) -> tuple[float, float]:
+    """The vertical range of the finite values, with a margin."""
+    every = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
+    every = every[np.isfinite(every)]
+    low, high = (float(every.min()), float(every.max())) if every.size else (-1.0, 1.0)
+    low, high = min(low, 0.0), max(high, 0.0)
+    pad = 0.08 * (high - low) or 1.0
+    return low - pad, high + pad
+
+
+def _held_out_errors(backtest: Backtest, by: str) -> dict[str, np.ndarray]:
+    """A back-test's held-out runs: distance beyond the largest run below its cut, relative error in %, covered."""
+    cal = backtest.train_fit.calibration
+    table = backtest.table
+    if cal is None or cal.by != by or not math.isfinite(cal.top):
+        raise LawfitError(
+            f"The back-test's fit below its cut records no largest scale in {by} (it was not calibrated in {by}), so "
+            "its held-out runs have no distance to draw; back-test with lawfit.validate.backtest, which calibrates it."
+        )
+    if by in table.columns:
+        scale = table[by].to_numpy(dtype=np.float64)
+    elif by == "C" and {"N", "D"} <= set(table.columns):
+        scale = 6.0 * table["N"].to_numpy(dtype=np.float64) * table["D"].to_numpy(dtype=np.float64)
+    else:
+        raise LawfitError(f"The back-test's table has no column {by} (nor N and D) to place its held-out runs by.")
+    covered = table["covered"].to_numpy(dtype=bool) if "covered" in table.columns else None
+    return {
+        "distance": cal.distance_of(scale),
+        "error": 100.0 * table["rel_error"].to_numpy(dtype=np.float64),
+        **({"covered": covered} if covered is not None else {}),
+    }
+
+
+def _draw_held_out(ax: Axes, backtest: Backtest, held: dict[str, np.ndarray]) -> None:
+    distance, error = held["distance"], held["error"]
+    diamond = {"marker": "D", "s": 26, "facecolors": "none", "edgecolors": "black", "lw": 1.0, "zorder": 4}
+    if "covered" not in held:
+        ax.scatter(distance, error, label=f"held out ({distance.size})", **diamond)
+        return
+    inside = held["covered"]
+    what = "forecast interval" if backtest.interval == "forecast" else "interval for a new run"
+    ax.scatter(distance[inside], error[inside], label=f"held out, inside their {what} ({int(inside.sum())})", **diamond)
+    label = f"held out, outside it ({int((~inside).sum())})"
+    ax.scatter(distance[~inside], error[~inside], marker="x", s=30, color="C3", lw=1.2, zorder=4, label=label)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """The report: one self-contained HTML page that says what was fitted, how well, and how far to trust it.
 
-:func:`write_report` fits a law to runs (or takes a fit), bootstraps it, back-tests it by scale, plans the
-compute-optimal frontier when the law is one of N and D, and writes everything into one page: a verdict at the top,
-the fit table with standard errors and intervals, the diagnostics, the data, the back-test, the frontier, the figures
-of :mod:`lawfit.plot` and the runs themselves. The page loads nothing: the figures are SVG embedded as data, the
-style is inline, and there is no script; a Content-Security-Policy forbids any other load. Every piece of text that
-comes from the user (run names, column names, the source path, the formula, notes, warnings, the title) is escaped.
+:func:`write_report` fits a law to runs (or takes a fit; the law ``"auto"`` chooses it by nested back-tests on the
+runs), bootstraps it, calibrates its forecast intervals by scale, back-tests it by scale, plans the compute-optimal
+frontier when the law is one of N and D, and writes everything into one page: a verdict at the top (with the
+back-test's coverage by its forecast intervals), the fit table with standard errors and intervals and, for ``auto``,
+the candidates' table, the diagnostics, the data, the back-test, the forecast intervals with a figure of error against
+distance of extrapolation, the frontier, the figures of :mod:`lawfit.plot` and the runs themselves. The page loads
+nothing: the figures are SVG embedded as data, the style is inline, and there is no script; a Content-Security-Policy
+forbids any other load. Every piece of text that comes from the user (run names, column names, the source path, the
+formula, notes, warnings, the title) is escaped.
 
 The figures need matplotlib (``pip install 'lawfit[plot]'``), imported only when a report is made.
 
@@ -16,7 +19,7 @@ Examples
 >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
 >>> path = write_report(runs, "chinchilla", os.path.join(tempfile.mkdtemp(), "report.html"), bootstrap=100)
 >>> text = path.read_text()
->>> "Back-test" in text and "Compute-optimal frontier" in text and "<script" not in text
+>>> "Back-test" in text and "Forecast intervals" in text and "<script" not in text
 True
 """
 
@@ -28,8 +31,8 @@ import io
 import math
 import platform
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,7 @@ from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, fit
 from .laws import Law
 from .plan import Frontier, compute_optimal
+from .select import as_candidates, default_candidates, selection_label
 from .uncertainty import bootstrap as _bootstrap
 from .validate import Backtest, backtest
 from .validate import _check_options as _check_split
@@ -54,12 +58,14 @@ __all__ = ["write_report"]
 _DPI = 96  # CSS pixels per inch: a figure is shown at its own size, or narrower on a narrow screen
 _FRONTIER_POINTS = 60  # budgets along the frontier figure
 _DOUBT_MARGIN = 0.15  # coverage this far below the level marks intervals too narrow (as Backtest.summary says)
+_DISTANCES = (0.0, 0.5, 1.0, 2.0)  # decades beyond the largest run at which the forecast table gives the interval
 _SECTIONS = (
     ("fit", "Fit"),
     ("diagnostics", "Diagnostics"),
     ("data", "Data"),
     ("figures", "Figures"),
     ("backtest", "Back-test"),
+    ("forecast", "Forecast intervals"),
     ("frontier", "Compute-optimal frontier"),
     ("runs", "Runs"),
     ("about", "About this report"),
@@ -78,6 +84,8 @@ def write_report(
     resample: str = "run",
     loss: str | None = None,
     delta: float | None = None,
+    weight_growth: float | None = None,
+    candidates: Sequence[Any] | Mapping[str, Any] | None = None,
     compute: float | Sequence[float] | None = None,
     by: str | None = None,
     cut: float | None = None,
@@ -94,8 +102,10 @@ def write_report(
     runs : path, DataFrame, mapping of columns or Runs
         The runs (see :func:`lawfit.load_runs`); ``columns`` maps their columns as there.
     law : str, Law or Fit
-        What to fit: a built-in law's name, a formula or a :class:`Law` (fitted here by :func:`lawfit.fit`); or a
-        :class:`Fit` of ``runs``, reported as it is (bootstrapped first if it has no draws and ``bootstrap > 0``).
+        What to fit: a built-in law's name, a formula, a :class:`Law`, or ``"auto"`` (the law and weighting of the
+        runs that extrapolated best in nested back-tests on these runs; the page shows the candidates' table), fitted
+        here by :func:`lawfit.fit`; or a :class:`Fit` of ``runs``, reported as it is (bootstrapped first if it has no
+        draws and ``bootstrap > 0``, calibrated by scale if it has no calibration).
     path : str or Path
         The HTML file to write.
     bootstrap : int
@@ -106,9 +116,12 @@ def write_report(
         Level of the parameter and frontier intervals.
     resample : {"run", "group"}
         Resample single runs or whole groups (the runs' ``group`` column).
-    loss, delta : optional
-        The objective (:func:`lawfit.fit`'s; Huber with delta 1e-3 unless given). A :class:`Fit` carries its own, so
-        give them only with a law.
+    loss, delta, weight_growth : optional
+        The objective (:func:`lawfit.fit`'s; Huber with delta 1e-3 and runs weighted alike unless given). A
+        :class:`Fit` carries its own, so give them only with a law; ``auto`` chooses the weighting per candidate.
+    candidates : sequence or mapping of laws, optional
+        The laws ``auto`` chooses among (:func:`lawfit.fit`'s ``candidates``), for the fit and for the back-test,
+        which runs the whole choice again on the runs below its cut. Only with ``"auto"`` (or a Fit it made).
     compute : float or sequence of float, optional
         Budgets in FLOPs for the frontier table; by default the three powers of ten up to ten times the largest
         run's compute.
@@ -117,7 +130,8 @@ def write_report(
         D the runs have), and where. By default the largest budgets are held out until they make up a fifth of the
         runs.
     backtest_level : float
-        Level of the back-test's intervals for a new run.
+        Level of the back-test's intervals (forecast intervals calibrated by nested back-tests on the runs below
+        its cut, or intervals for a new run when those runs cannot calibrate them), and of the forecast figure.
     title : str, optional
         The page's title; by default the law and the runs' source.
     command : str, optional
@@ -144,6 +158,7 @@ def write_report(
     """
     _require_matplotlib()
     _check_options(bootstrap, level, backtest_level, max_rows, law, loss, delta, compute, by, cut, holdout)
+    _check_law_options(law, weight_growth, candidates)
     path = Path(path)
     the_runs = load_runs(runs, columns=columns)
     with warnings.catch_warnings(record=True) as caught:
@@ -157,6 +172,8 @@ def write_report(
             resample=resample,
             loss=loss,
             delta=delta,
+            weight_growth=weight_growth,
+            candidates=candidates,
             compute=compute,
             by=by,
             cut=cut,
@@ -185,6 +202,7 @@ class _Results:
     settings: dict[str, str]
     backtest: Backtest | None = None
     backtest_reason: str = ""
+    backtest_note: str = ""
     backtest_warnings: list[LawfitWarning] = field(default_factory=list)
     frontier: Frontier | None = None
     frontier_reason: str = ""
@@ -239,6 +257,24 @@ def _check_options(
         )
 
 
+def _check_law_options(law: Any, weight_growth: Any, candidates: Any) -> None:
+    if isinstance(law, Fit) and weight_growth is not None:
+        raise LawfitError(
+            "The 'weight_growth' parameter of write_report applies when it fits a law; a Fit carries its own "
+            "objective. Drop it, or give the law instead of the fit."
+        )
+    auto = _is_auto(law) or (isinstance(law, Fit) and law.selection is not None)
+    if candidates is not None and not auto:
+        raise LawfitError(
+            "The 'candidates' parameter of write_report lists the laws that law='auto' chooses among; give "
+            "law='auto' with it, or drop it."
+        )
+
+
+def _is_auto(law: Any) -> bool:
+    return isinstance(law, str) and law.strip() == "auto"
+
+
 def _positive_number(value: Any) -> bool:
     return (
         isinstance(value, int | float | np.integer | np.floating)
@@ -257,6 +293,8 @@ def _gather(
     resample: str,
     loss: str | None,
     delta: float | None,
+    weight_growth: float | None,
+    candidates: Any,
     compute: Any,
     by: str | None,
     cut: float | None,
@@ -274,29 +312,81 @@ def _gather(
         settings["fit"] = "given (a Fit made before the report)"
         if the_fit.bootstrap is None and bootstrap:
             the_fit = _bootstrap(the_fit, runs, n_resamples=int(bootstrap), seed=seed, by=resample)
+        if the_fit.calibration is None:
+            the_fit = _calibrated(the_fit, runs)
+            settings["forecast intervals"] = "calibrated by the report (the Fit given had no calibration)"
     else:
         the_fit = fit(
             runs,
             law,
             loss="huber" if loss is None else loss,
             delta=1e-3 if delta is None else delta,
+            weight_growth=0.0 if weight_growth is None else weight_growth,
             bootstrap=int(bootstrap),
             seed=seed,
             resample=resample,
+            calibrate=True,
+            **({} if candidates is None else {"candidates": candidates}),
         )
         settings["fit"] = "lawfit.fit, global search"
+        if the_fit.selection is not None:
+            settings["fit"] = (
+                f"lawfit.fit(law='auto'): chose among {len(the_fit.selection)} candidates by nested back-tests, "
+                "then a global search"
+            )
     if the_fit.bootstrap is not None:
         settings["bootstrap"] = the_fit.bootstrap.describe() + f"; intervals at {level:.0%}"
     else:
         settings["bootstrap"] = "none (bootstrap=0): no standard errors or intervals"
     results = _Results(fit=the_fit, runs=runs, settings=settings)
-    _gather_backtest(results, by, cut, holdout, bootstrap, seed, backtest_level)
+    _gather_backtest(results, by, cut, holdout, bootstrap, seed, backtest_level, candidates)
     _gather_frontier(results, compute, level)
     return results
 
 
+def _calibrated(the_fit: Fit, runs: Runs) -> Fit:
+    """A given fit with its forecast intervals calibrated by nested back-tests on ``runs``, as lawfit.fit does with
+    calibrate=True (the runs weighted by their weights and the fit's weight growth)."""
+    from .calibration import calibrate, nested_backtests, scale_of
+
+    weights = runs.weights
+    scale = scale_of(the_fit.law)
+    if the_fit.loss.weight_growth and scale is not None:
+        weights = weights * the_fit.loss.scale_weights(runs.column(scale))
+    try:
+        nested = nested_backtests(the_fit.law, replace(the_fit.loss, weight_growth=0.0), runs, weights)
+    except LawfitError:
+        nested = None  # no scale to cut along: the calibration says so in its note
+    return replace(the_fit, calibration=calibrate(the_fit.law, the_fit.params, runs, weights, nested))
+
+
+def _backtest_law(results: _Results, candidates: Any) -> tuple[Law | str, dict[str, Any]]:
+    """What the back-test fits below its cut: the whole choice for ``auto`` (so its error is that of choosing on runs
+    it never saw), else the fitted law with the fit's weighting of the runs."""
+    the_fit = results.fit
+    if the_fit.selection is not None:
+        try:
+            tried = default_candidates(results.runs) if candidates is None else as_candidates(candidates)
+        except LawfitError:
+            tried = []
+        if [(c.name, c.weight_growth) for c in tried] == [(r["law"], r["weight_growth"]) for r in the_fit.selection]:
+            return "auto", {} if candidates is None else {"candidates": candidates}
+        results.backtest_note = (
+            "The fit chose its law among candidates the report was not given, so the back-test fits the chosen law "
+            "below its cut instead of choosing again there; give write_report the candidates to back-test the choice."
+        )
+    return the_fit.law, {"weight_growth": the_fit.loss.weight_growth}
+
+
 def _gather_backtest(
-    results: _Results, by: str | None, cut: float | None, holdout: int | None, bootstrap: int, seed: int, level: float
+    results: _Results,
+    by: str | None,
+    cut: float | None,
+    holdout: int | None,
+    bootstrap: int,
+    seed: int,
+    level: float,
+    candidates: Any,
 ) -> None:
     runs, the_fit = results.runs, results.fit
     chosen = by is not None or cut is not None or holdout is not None
@@ -309,14 +399,19 @@ def _gather_backtest(
         if holdout is not None
         else "the largest budgets held out until they make up a fifth of the runs"
     )
-    results.settings["back-test"] = f"{split}; {bootstrap:,} resamples for intervals at {level:.0%}"
+    variance = f", with the law's variance from {bootstrap:,} bootstrap resamples" if bootstrap else ""
+    results.settings["back-test"] = (
+        f"{split}; forecast intervals at {level:.0%}, calibrated by nested back-tests on the runs below the cut"
+        + variance
+    )
     objective = the_fit.loss
+    law, options = _backtest_law(results, candidates)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LawfitWarning)
         try:
             results.backtest = backtest(
                 runs,
-                the_fit.law,
+                law,
                 by=by,
                 cut=cut,
                 holdout=holdout,
@@ -326,6 +421,7 @@ def _gather_backtest(
                 loss=objective.loss,
                 delta=objective.delta,
                 reduction=objective.reduction,
+                **options,
             )
         except LawfitError as exc:
             if chosen:  # a split the user asked for and that cannot be made is their error to fix
@@ -419,6 +515,7 @@ def _page(results: _Results, *, level: float, title: str | None, command: str | 
         _section("data", _data_body(the_fit, results.runs)),
         _section("figures", _figures_body(the_fit, results.runs, level)),
         _section("backtest", _backtest_body(results, max_rows)),
+        _section("forecast", _forecast_body(results, level)),
         _section("frontier", _frontier_body(results, level)),
         _section("runs", _runs_body(the_fit, results.runs, max_rows)),
         _section("about", _about_body(results, created, command)),
@@ -475,28 +572,93 @@ def _verdict(results: _Results) -> str:
     else:
         kind = "ok"
         headline = "The fit converged and raised no warnings (convergence, bounds, identifiability)."
+    chosen = _chosen(the_fit)
+    if chosen is not None:
+        points.append(
+            f"Law: auto chose {selection_label(chosen)} among {len(the_fit.selection or ())} candidates, by how they "
+            "extrapolated in nested back-tests on these runs (see Fit)."
+        )
     if bt is not None:
         if not bt.train_fit.converged:
             kind = "fail" if kind == "fail" else "doubt"
             points.append("Caveat: the back-test's fit on the smaller runs did not converge.")
-        points.append(
-            f"Back-test: fitted below {bt.by} = {bt.cut:.4g}, the law's predictions of the {bt.n_test} larger runs "
-            f"are off by {_percent(bt.median_abs_rel_error)} (median) and {_percent(bt.max_abs_rel_error)} (worst)."
-        )
-        if bt.coverage is not None and bt.coverage < bt.level - _DOUBT_MARGIN:
-            kind = "fail" if kind == "fail" else "doubt"
+        errors = f"{_percent(bt.median_abs_rel_error)} (median) and {_percent(bt.max_abs_rel_error)} (worst)"
+        train_choice = _chosen(bt.train_fit)
+        if bt.law == "auto" and train_choice is not None:
             points.append(
-                f"Caveat: only {_percent(bt.coverage, 1)} of the held-out runs fell inside their "
-                f"{_percent(bt.level, 0)} intervals for a new run: the larger runs deviate from the law more than "
-                "the smaller ones, so intervals at larger scales are too narrow."
+                f"Back-test: auto, choosing again on the runs below {bt.by} = {bt.cut:.4g} alone (it chose "
+                f"{selection_label(train_choice)} there), predicts the {_runs(bt.n_test, 'larger run')} with errors of "
+                f"{errors}."
             )
+        else:
+            points.append(
+                f"Back-test: fitted below {bt.by} = {bt.cut:.4g}, the law's predictions of the "
+                f"{_runs(bt.n_test, 'larger run')} are off by {errors}."
+            )
+        if bt.coverage is None:
+            points.append(f"Coverage not measured: {_no_coverage(bt)}")
+        else:
+            points.append(f"Coverage: {_coverage_sentence(bt)}")
+            if bt.coverage < bt.level - _DOUBT_MARGIN:
+                kind = "fail" if kind == "fail" else "doubt"
+                points.append(f"Caveat: {_too_few_covered(bt)}")
     elif results.backtest_reason:
         points.append(f"No back-test: {results.backtest_reason}")
+    cal = the_fit.calibration
+    if cal is not None and not cal.calibrated:
+        points.append(
+            f"Forecast intervals of this fit are uncalibrated: {cal.note}. Beyond the runs it gives intervals for a "
+            "new run instead, which do not widen with the distance of extrapolation."
+        )
     items = "".join(f"<li>{_e(point)}</li>" for point in points)
     return (
         f'<div class="verdict {kind}" role="status"><p class="headline">{_e(headline)}</p>'
         + (f"<ul>{items}</ul>" if items else "")
         + "</div>"
+    )
+
+
+def _chosen(the_fit: Fit) -> Mapping[str, Any] | None:
+    """The candidate ``auto`` chose for this fit, or None for a named law."""
+    return next((row for row in the_fit.selection or () if row["chosen"]), None)
+
+
+def _coverage_sentence(bt: Backtest) -> str:
+    """How many held-out runs their intervals held, and which intervals those were."""
+    covered = bt.table["covered"].to_numpy(dtype=bool)
+    count = f"{int(covered.sum())} of the {_runs(covered.size, 'held-out run')} ({_percent(bt.coverage, 1)})"
+    if bt.interval == "forecast":
+        return (
+            f"the {_percent(bt.level, 0)} forecast intervals, calibrated by scale on the runs below the cut, held "
+            f"{count}."
+        )
+    cal = bt.train_fit.calibration
+    why = f"uncalibrated: {cal.note}" if cal is not None and cal.note else "uncalibrated"
+    return (
+        f"the {_percent(bt.level, 0)} intervals for a new run ({why}), which do not widen with the distance of "
+        f"extrapolation, held {count}."
+    )
+
+
+def _too_few_covered(bt: Backtest) -> str:
+    if bt.interval == "forecast":
+        return (
+            "fewer held-out runs fell inside their forecast intervals than the level: the larger runs deviate from "
+            "the law more than the back-tests inside the smaller runs foretold, so treat its forecast intervals with "
+            "caution, or prefer another law (lawfit compare)."
+        )
+    return (
+        "fewer held-out runs fell inside their intervals than the level: the larger runs deviate from the law more "
+        "than the smaller ones scatter about it, so intervals for a new run are too narrow at larger scales."
+    )
+
+
+def _no_coverage(bt: Backtest) -> str:
+    cal = bt.train_fit.calibration
+    why = cal.note if cal is not None and cal.note else "the fit below the cut was not calibrated"
+    return (
+        f"the runs below the cut could not calibrate forecast intervals ({why}), and intervals for a new run need "
+        "bootstrap > 0."
     )
 
 
@@ -510,6 +672,8 @@ def _fit_body(the_fit: Fit, level: float) -> str:
     ]
     if the_fit.bootstrap is not None:
         rows.append(("bootstrap", the_fit.bootstrap.describe()))
+    cal = the_fit.calibration
+    rows.append(("forecast intervals", cal.describe() if cal is not None else "not calibrated"))
     parts = [_definitions(rows)]
     names = list(the_fit.params)
     if the_fit.bootstrap is None:
@@ -528,7 +692,64 @@ def _fit_body(the_fit: Fit, level: float) -> str:
             for name in names
         ]
         parts.append(_table(["parameter", "value", "stderr", f"{level:.0%} interval"], body, numeric=(1, 2, 3)))
+    if the_fit.selection is not None:
+        parts.append(_selection(the_fit))
     return "\n".join(parts)
+
+
+def _selection(the_fit: Fit) -> str:
+    """The candidates of ``auto``: how each extrapolated in the nested back-tests, the chosen one marked, and why."""
+    rows = the_fit.selection or ()
+    chosen = _chosen(the_fit)
+    cal = the_fit.calibration
+    cuts = ""
+    if cal is not None and cal.cuts:
+        cuts = f" at {cal.by} = " + ", ".join(_g(c, 3) for c in cal.cuts)
+    lead = (
+        f"<p>auto fitted each candidate below each of the nested cuts{_e(cuts)} and scored its predictions of the "
+        "runs above the cut: the median |relative error| per cut, averaged over the cuts so that each counts once.</p>"
+    )
+    parts = ["<h3>How the law was chosen (auto)</h3>", lead]
+    if chosen is not None:
+        parts.append(f'<p class="chosen-why">{_e(_why_chosen(chosen, rows))}</p>')
+    notes = any(row["note"] for row in rows)
+    headers = ["", "candidate", "params", "mean |error|", "max |error|", "median |error| per cut"]
+    body = []
+    for row in rows:
+        cells = [
+            "chosen" if row["chosen"] else "",
+            selection_label(row),
+            str(row["n_params"]),
+            _percent(row["score"]),
+            _percent(row["max_abs_rel_error"]),
+            "  ".join(_percent(v) for v in row["per_cut"]) or "–",
+        ]
+        body.append([*cells, row["note"]] if notes else cells)
+    marked = [i for i, row in enumerate(rows) if row["chosen"]]
+    caption = f"The {len(rows)} candidates, in the order tried; their back-tests are on these runs"
+    table = _table([*headers, *(["note"] if notes else [])], body, numeric=(2, 3, 4, 5), caption=caption, marked=marked)
+    parts.append(table)
+    parts.append(
+        "<p>The choice saw only these runs. How well choosing this way does on runs it never saw is what the "
+        "back-test below measures: it runs the whole choice again on the runs below its cut.</p>"
+    )
+    return "\n".join(parts)
+
+
+def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why ``auto`` chose this candidate: its score against the next best."""
+    label = selection_label(chosen)
+    text = (
+        f"auto chose {label}: its predictions beyond the cuts erred least, {_percent(chosen['score'])} on average "
+        "(the median |relative error| per cut)"
+    )
+    scored = [r for r in rows if not r["chosen"] and r["score"] is not None and math.isfinite(r["score"])]
+    if not scored:
+        return text + "; no other candidate could be scored."
+    runner = min(scored, key=lambda r: r["score"])
+    if runner["score"] == chosen["score"]:
+        return text + f", tied with {selection_label(runner)}, which has more parameters or came later."
+    return text + f", against {_percent(runner['score'])} for the next best, {selection_label(runner)}."
 
 
 def _diagnostics_body(the_fit: Fit) -> str:
@@ -609,38 +830,116 @@ def _backtest_body(results: _Results, max_rows: int) -> str:
         f"(predicted - actual) / actual: median |error| {_percent(bt.median_abs_rel_error)}, max |error| "
         f"{_percent(bt.max_abs_rel_error)}, bias {_percent(bt.bias, sign=True)}"
     )
-    rows = [
-        ("split", split),
+    rows = [("split", split)]
+    train_choice = _chosen(bt.train_fit)
+    if bt.law == "auto" and train_choice is not None:
+        rows.append(
+            (
+                "law",
+                f"auto, choosing again on the runs below the cut alone: it chose {selection_label(train_choice)} "
+                f"among {len(bt.train_fit.selection or ())} candidates",
+            )
+        )
+    rows += [
         ("train fit", f"{state}; {bt.train_fit.loss.describe()}: {bt.train_fit.objective:.6e}"),
         ("error", errors),
     ]
+    cal = bt.train_fit.calibration
+    if cal is not None:
+        rows.append(("forecast intervals", cal.describe()))
     if bt.coverage is not None:
-        rows.append(
-            (
-                "coverage",
-                f"{_percent(bt.coverage, 1)} of held-out runs inside their {_percent(bt.level, 1)} bootstrap interval "
-                "for a new run (the law's uncertainty plus the training runs' scatter about it)",
-            )
-        )
+        rows.append(("coverage", _coverage_sentence(bt)))
     else:
-        rows.append(("coverage", "not measured: it needs bootstrap > 0"))
+        rows.append(("coverage", f"not measured: {_no_coverage(bt)}"))
     parts = [_definitions(rows)]
+    if results.backtest_note:
+        parts.append(f'<p class="caveat">{_e(results.backtest_note)}</p>')
     if bt.coverage is not None and bt.coverage < bt.level - _DOUBT_MARGIN:
-        parts.append(
-            '<p class="caveat">Fewer held-out runs fall inside their intervals than the level: the runs beyond the '
-            "cut deviate from the law more than the training runs do, so intervals at larger scales are too narrow. "
-            "Widen them, or prefer the law that back-tests best (<code>lawfit compare</code>).</p>"
-        )
+        text = _too_few_covered(bt)
+        parts.append(f'<p class="caveat">{_e(text[0].upper() + text[1:])}</p>')
     if results.backtest_warnings:
         parts.append("<p>Warnings raised by the back-test:</p>" + _warning_list(results.backtest_warnings))
     parts.append(
         _figure(
-            lambda: plot.plot_fit(bt.train_fit, train, held_out=test),
+            # Without the train fit's draws: this figure is about the held-out runs, and a band of the frontier would
+            # cost a frontier per draw (many seconds for a law without a closed-form optimum).
+            lambda: plot.plot_fit(replace(bt.train_fit, bootstrap=None), train, held_out=test),
             "The law fitted below the cut, with the held-out runs",
             "The law fitted on the runs below the cut (filled), and the held-out runs beyond it (hollow).",
         )
     )
     parts.append(_held_out_table(bt, max_rows))
+    return "\n".join(parts)
+
+
+def _forecast_body(results: _Results, level: float) -> str:
+    """How the forecast intervals were calibrated, their width at a few distances, and the figure of error against
+    distance with the back-test's held-out runs."""
+    the_fit, bt = results.fit, results.backtest
+    cal = the_fit.calibration
+    if cal is None:
+        return _omitted("the forecast intervals: the fit was not calibrated.")
+    if not cal.calibrated:
+        return (
+            f'<p class="caveat">{_e(f"The forecast intervals of this fit are uncalibrated: {cal.note}.")} Beyond the '
+            "runs it gives intervals for a new run instead (the law's bootstrap uncertainty plus the runs' scatter), "
+            "which do not widen with the distance of extrapolation.</p>\n"
+            + _omitted("the figure of forecast error against distance of extrapolation, which needs a calibration.")
+        )
+    fig_level = bt.level if bt is not None else 0.9
+    lead = (
+        "<p>A law fitted to small runs errs more the further it extrapolates. lawfit measured how much on these "
+        f"runs: it cut them at {len(cal.cuts)} scales of {_e(cal.by)}, fitted the law below each cut and predicted the "
+        f"runs above it. The spread of those log errors grows with the distance d, in decades of {_e(cal.by)} beyond "
+        "the largest fitted run, as s(d) = sqrt(s0² + (k d)²); a forecast interval is the prediction times "
+        "exp([q_lo, q_hi] s(d)), with the quantiles of the back-tests' errors over s(d), widened until each cut's "
+        "runs were covered from the cuts below it. With bootstrap draws, the law's own variance at the target is "
+        "added to s(d)².</p>"
+    )
+    levels = sorted({fig_level, level})
+    quantiles = {lv: cal.quantiles(lv) for lv in levels}
+    rows = [
+        ("calibration", cal.describe()),
+        *(
+            (f"q_lo, q_hi at {_percent(lv, 0)}", f"{_multiplier(quantiles[lv][0])}, {_multiplier(quantiles[lv][1])}")
+            for lv in levels
+        ),
+    ]
+    headers = ["decades beyond", f"{cal.by}", *(f"{_percent(lv, 0)} interval, % of the prediction" for lv in levels)]
+    body = []
+    for d in _DISTANCES:
+        cells: list[str | tuple[str, str]] = [f"{d:g}", _g(cal.top * 10.0**d, 4)]
+        for lv in levels:
+            q_low, q_high = quantiles[lv]
+            s = float(cal.spread(d))
+            cells.append(f"{_bound(q_low, s)} to {_bound(q_high, s)}")
+        body.append(cells)
+    caption = (
+        f"Where a run beyond the largest fitted one ({cal.by} = {_g(cal.top, 4)}) should land, as % above or below "
+        "the prediction, before the law's bootstrap variance at a target widens it a little (the figure below shows "
+        "the prediction's error, (predicted - actual) / actual, of the opposite sign)"
+    )
+    parts = [lead, _definitions(rows), _table(headers, body, numeric=tuple(range(len(headers))), caption=caption)]
+    held = ""
+    if bt is not None:
+        held = (
+            " Diamonds and crosses: the back-test's held-out runs at their distance beyond the largest run below its "
+            "cut, inside and outside their intervals"
+        )
+        held += "; dashed: the band calibrated below the cut, which judged them." if bt.interval == "forecast" else "."
+    # For auto, each cut's errors are those of the law the other cuts chose: the error of the choosing itself.
+    fitted = (
+        "the law the other cuts chose, fitted below it" if the_fit.selection is not None else "the law fitted below it"
+    )
+    parts.append(
+        _figure(
+            lambda: plot.plot_calibration(the_fit, bt, level=fig_level),
+            "Forecast error against distance of extrapolation",
+            f"The errors of the nested back-tests inside the runs (points, one colour per cut: {fitted}) against "
+            f"their distance beyond the largest fitted run, and the {_percent(fig_level, 0)} forecast interval they "
+            "calibrate (grey band; intervals at single targets add the law's bootstrap variance)." + held,
+        )
+    )
     return "\n".join(parts)
 
 
@@ -775,8 +1074,10 @@ def _table(
     *,
     numeric: Sequence[int] = (),
     caption: str | None = None,
+    marked: Sequence[int] = (),
 ) -> str:
-    """A table of plain-text cells; a cell ``(value, note)`` shows the note in small type below the value."""
+    """A table of plain-text cells; a cell ``(value, note)`` shows the note in small type below the value; the rows
+    ``marked`` stand out."""
     right = set(numeric)
 
     def cell(tag: str, i: int, content: str | tuple[str, str]) -> str:
@@ -787,7 +1088,12 @@ def _table(
         return f'<{tag} class="num">{inner}</{tag}>' if i in right else f"<{tag}>{inner}</{tag}>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        ('<tr class="marked">' if r in marked else "<tr>")
+        + "".join(cell("td", i, c) for i, c in enumerate(row))
+        + "</tr>"
+        for r, row in enumerate(rows)
+    )
     top = f"<caption>{_e(caption)}</caption>" if caption else ""
     return f'<div class="scroll"><table>{top}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
@@ -818,6 +1124,20 @@ def _figure(draw: Callable[[], Figure], alt: str, caption: str) -> str:
 def _g(value: Any, digits: int) -> str:
     value = float(value)
     return f"{value:.{digits}g}" if math.isfinite(value) else "–"
+
+
+def _bound(q: float, spread: float) -> str:
+    """A side of the forecast interval, ``exp(q * spread) - 1``, as a signed percentage of the prediction; "unbounded"
+    when the back-tests are too few to bound it at the level."""
+    return _percent(math.expm1(q * spread), sign=True) if math.isfinite(q) else "unbounded"
+
+
+def _multiplier(q: float) -> str:
+    return _g(q, 4) if math.isfinite(q) else "unbounded (too few back-test errors for this level)"
+
+
+def _runs(count: int, what: str) -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
 
 
 def _percent(value: float, decimals: int = 2, *, sign: bool = False) -> str:
@@ -852,6 +1172,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: .9em; }
 caption { text-align: left; color: #59636e; padding: 4px 0; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #e6e9ed; text-align: left; vertical-align: top; }
 th { border-bottom: 2px solid #d0d7de; }
+tr.marked td { font-weight: 600; background: #ddf4ff; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .95em; }
 ul.warnings li { margin: 4px 0; }

@@ -1,5 +1,5 @@
-"""The plot verb: a figure of a saved fit, its residuals or bootstrap draws, its compute-optimal frontier, or an
-IsoFLOP analysis of runs, written to PNG, PDF or SVG."""
+"""The plot verb: a figure of a saved fit, its residuals or bootstrap draws, its forecast calibration, its
+compute-optimal frontier, or an IsoFLOP analysis of runs, written to PNG, PDF or SVG."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from ._common import add_runs_options, load_runs_from, numbers, pairs
 
-_FIT_KINDS = ("fit", "residuals", "pairs", "frontier")
+_FIT_KINDS = ("fit", "residuals", "pairs", "calibration", "frontier")
 _KINDS = (*_FIT_KINDS, "isoflop")
 _FORMATS = (".png", ".pdf", ".svg")
 _FRONTIER_POINTS = 60  # budgets along a frontier given as a range LOW,HIGH
@@ -19,16 +19,18 @@ def add_verbs(verbs: Any) -> None:
     """Add plot to the ``lawfit`` sub-command parser."""
     p = verbs.add_parser(
         "plot",
-        help="draw a fit, its residuals, bootstrap pairs, frontier, or an IsoFLOP analysis",
+        help="draw a fit, its residuals, bootstrap pairs, forecast calibration, frontier, or an IsoFLOP analysis",
         description="Write a figure (PNG, PDF or SVG, by the suffix of -o). Kinds: fit (the runs and the law), "
-        "residuals (log residuals of the runs), pairs (bootstrap draws of the parameters, two at a time) and "
-        "frontier (N* and D* against compute) read a saved fit, FILE = FIT.json, with the runs from --data FILE or "
+        "residuals (log residuals of the runs), pairs (bootstrap draws of the parameters, two at a time), "
+        "calibration (the nested back-tests' errors against the distance of extrapolation, with the forecast band; "
+        "a fit saved with --bootstrap or --law auto is calibrated) and frontier (N* and D* against compute) read a "
+        "saved fit, FILE = FIT.json, with the runs from --data FILE or "
         "--dataset NAME; isoflop reads runs at fixed budgets, FILE = the runs. Needs matplotlib: "
         "pip install 'lawfit[plot]'.",
     )
     add_runs_options(
         p,
-        file_help="the saved fit (FIT.json) for kinds fit, residuals, pairs, frontier; the runs for isoflop",
+        file_help="the saved fit (FIT.json) for every kind but isoflop; the runs for isoflop",
         dataset_help="a bundled data set as the runs, instead of --data (or of FILE for isoflop)",
     )
     p.add_argument("--kind", default="fit", help=f"what to draw: {', '.join(_KINDS)} (fit)")
@@ -36,7 +38,7 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--data", metavar="RUNS", help="the runs to draw with a fit (kinds fit, residuals)")
     p.add_argument("--held-out", metavar="RUNS", help="runs not fitted, drawn hollow (kind fit; same --col)")
     p.add_argument("--x", choices=("N", "D", "C"), help="horizontal axis (fit, residuals); parabola axis (isoflop)")
-    p.add_argument("--level", type=float, default=0.95, help="level of the bootstrap bands (0.95)")
+    p.add_argument("--level", type=float, default=0.95, help="level of the bootstrap or forecast bands (0.95)")
     p.add_argument("--params", metavar="P1,P2,...", help="the parameters of a pairs plot (all)")
     p.add_argument("--compute", metavar="C", help="frontier budgets: LOW,HIGH for a range, or three or more budgets")
     p.add_argument("--cost", type=float, default=6.0, metavar="K", help="training FLOPs per parameter per token (6)")
@@ -79,6 +81,8 @@ def _from_fit(args: argparse.Namespace) -> Any:
     if args.kind == "pairs":
         names = [name.strip() for name in args.params.split(",")] if args.params else None
         return plot.plot_bootstrap_pairs(fit, names)
+    if args.kind == "calibration":
+        return plot.plot_calibration(fit, level=args.level)
     if args.kind == "frontier":
         if not args.compute:
             raise LawfitError("--kind frontier needs the budgets: --compute 1e20,1e26 (a range) or 1e21,1e22,1e23.")

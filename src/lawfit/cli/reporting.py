@@ -12,6 +12,7 @@ from ._common import (
     add_objective_options,
     add_runs_options,
     add_split_options,
+    candidates_of,
     law_of,
     load_runs_from,
     numbers,
@@ -25,12 +26,14 @@ def add_verbs(verbs: Any) -> None:
     p = verbs.add_parser(
         "report",
         help="write a self-contained HTML report of a fit",
-        description="Fit a law to runs, bootstrap it, back-test it by scale and plan its compute-optimal frontier, "
-        "and write one HTML page with the tables, diagnostics and figures. The page needs nothing else to open: "
-        "figures and style are embedded, and it runs no script. Needs matplotlib: pip install 'lawfit[plot]'.",
+        description="Fit a law to runs, bootstrap it, calibrate its forecast intervals and back-test it by scale, "
+        "plan its compute-optimal frontier, and write one HTML page with the tables, diagnostics and figures. "
+        "Without --law or --formula, the law is auto: the one (and the weighting of the runs) that extrapolated best "
+        "in nested back-tests by scale on these runs; the page shows the candidates. The page needs nothing else to "
+        "open: figures and style are embedded, and it runs no script. Needs matplotlib: pip install 'lawfit[plot]'.",
     )
     add_runs_options(p)
-    add_law_options(p)
+    add_law_options(p, auto=True)
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=1000, metavar="R", help="R bootstrap resamples, 0 for none (1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
@@ -45,7 +48,12 @@ def add_verbs(verbs: Any) -> None:
     )
     add_split_options(p)
     p.set_defaults(by=None)  # the report picks C, or the first of N, D the runs have
-    p.add_argument("--backtest-level", type=float, default=0.9, help="level of the back-test's intervals (0.9)")
+    p.add_argument(
+        "--backtest-level",
+        type=float,
+        default=0.9,
+        help="level of the back-test's forecast intervals and of the forecast figure (0.9)",
+    )
     p.add_argument("--title", help="the page's title (default: the law and the runs' source)")
     p.add_argument("--max-rows", type=int, default=50, metavar="K", help="runs shown in each table of runs (50)")
     p.add_argument("-o", "--output", metavar="REPORT.html", help="the page to write")
@@ -72,6 +80,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         resample=args.resample,
         loss=args.loss,
         delta=args.delta,
+        weight_growth=args.weight_growth,
+        candidates=candidates_of(args),
         compute=numbers(args.compute) if args.compute else None,
         by=args.by,
         cut=args.cut,
@@ -98,8 +108,10 @@ def _command_line(args: argparse.Namespace) -> str:
         ("--drop-highest-loss", args.drop_highest_loss, 0),
         ("--law", args.law, None),
         ("--formula", args.formula, None),
+        ("--candidates", args.candidates, None),
         ("--loss", args.loss, "huber"),
         ("--delta", args.delta, 1e-3),
+        ("--weight-growth", args.weight_growth, 0.0),
         ("--bootstrap", args.bootstrap, 1000),
         ("--seed", args.seed, 0),
         ("--level", args.level, 0.95),
