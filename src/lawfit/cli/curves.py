@@ -8,6 +8,8 @@ from typing import Any
 
 from ._common import pairs
 
+_LAWS = ("multipower", "multipower_fixed", "annealing")
+
 _SCHEDULE_HELP = (
     "a run's learning-rate schedule, RUN=KIND:key=value,... (or just KIND:... for a single run), e.g. "
     "'cosine:steps=24000,peak=3e-4,final=3e-5,warmup=2160'; kinds constant, cosine, linear, wsd (decay_start, "
@@ -21,14 +23,20 @@ def add_verbs(verbs: Any) -> None:
         "curve",
         help="loss-curve laws: fit training curves, predict other schedules, forecast a run's end",
         description="Loss-curve laws that predict the loss at every step under any learning-rate schedule: "
-        "the multi-power law (Luo et al. 2025) and the annealing law (Tissue et al. 2024).",
+        "the multi-power law (Luo et al. 2025), with beta and gamma held (multipower_fixed), and the annealing law "
+        "(Tissue et al. 2024); --law auto chooses among them by leave-one-schedule-out error.",
     )
     sub = curve.add_subparsers(dest="curve_verb", required=True, metavar="VERB")
 
     p = sub.add_parser("fit", help="fit a curve law to one or more curves jointly")
     p.add_argument("files", nargs="+", metavar="FILE", help="curves: tables (run, step, lr, loss) or tracker logs")
     _add_curve_options(p)
-    p.add_argument("--law", choices=("multipower", "annealing"), default="multipower", help="(multipower)")
+    p.add_argument(
+        "--law",
+        choices=(*_LAWS, "auto"),
+        default="multipower",
+        help="(multipower) auto: the law that best predicts each curve when fitted on the others",
+    )
     p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
     p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -43,11 +51,18 @@ def add_verbs(verbs: Any) -> None:
     p = sub.add_parser("forecast", help="forecast a run's final loss from its first part")
     p.add_argument("file", metavar="FILE", help="the run's curve so far (one run)")
     _add_curve_options(p)
-    p.add_argument("--law", choices=("annealing", "multipower"), default="annealing", help="(annealing)")
+    p.add_argument("--law", choices=_LAWS, default="annealing", help="(annealing)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--fraction", type=float, help="use the losses of the first FRACTION of the schedule")
     which.add_argument("--until", type=int, help="use the losses up to this step (default: all logged)")
     p.add_argument("--bootstrap", type=int, default=200, metavar="R", help="block-bootstrap refits (200)")
+    p.add_argument(
+        "--backtests",
+        type=int,
+        default=19,
+        metavar="K",
+        help="back-tests inside the observed part that calibrate the interval for the law's error (19; 0: none)",
+    )
     p.add_argument("--level", type=float, default=0.9, help="interval level (0.9)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
@@ -168,6 +183,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         level=args.level,
+        backtests=args.backtests,
     )
     if args.json:
         print(json.dumps({**result.to_dict(), "schedule": curve.note}))

@@ -6,12 +6,13 @@
 """
 
 from .data import Curve, load_curves
-from .fit import CurveFit, Forecast, curve_law, fit_curves, forecast, load_curve_fit
-from .laws import annealing, multipower
+from .fit import AUTO_CANDIDATES, CurveFit, Forecast, curve_law, fit_curves, forecast, load_curve_fit
+from .laws import annealing, multipower, multipower_fixed
 from .readers import read_curves, read_mlflow, read_tensorboard, read_wandb
 from .schedule import from_logged, parse_schedule, schedule
 
 __all__ = [
+    "AUTO_CANDIDATES",
     "Curve",
     "CurveFit",
     "Forecast",
@@ -23,6 +24,7 @@ __all__ = [
     "load_curve_fit",
     "load_curves",
     "multipower",
+    "multipower_fixed",
     "parse_schedule",
     "read_curves",
     "read_mlflow",

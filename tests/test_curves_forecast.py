@@ -1,0 +1,94 @@
+"""Forecast intervals calibrated by back-tests inside the observed part of a run: Luo et al.'s cosine_72000 runs
+(tests/data/mpl/PROVENANCE.md), synthetic runs, and the fallbacks."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import lawfit
+from lawfit.cli import main
+from lawfit.curves import Curve, forecast, schedule
+from test_curves import MPL, SCHEDULES, _curve
+
+
+@pytest.mark.parametrize("size", ["25", "100"])
+def test_calibrated_interval_covers_the_final_loss_from_half_a_run(size: str) -> None:
+    curve = _curve(size, "cosine_72000")
+    f = forecast(curve, fraction=0.5, bootstrap=100)
+    truth = float(curve.loss[-1])
+    assert f.calibrated and f.observed_until == 35999
+    assert f.low < truth < f.high
+    assert f.low <= f.noise_low < f.loss < f.noise_high <= f.high
+    if size == "100":  # the bootstrap alone misses it (issue 11): 2.8632 is below [2.877, 2.880]
+        assert not f.noise_low < truth < f.noise_high
+    # Measured relative widths: 2.9% (25M), 1.5% (100M); the back-tests say the law errs that much.
+    assert (f.high - f.low) / f.loss < 0.04
+    c = f.calibration
+    last = int(curve.until(35999).step[-1])  # the last logged loss of the observed half
+    assert c["horizon"] == 71999 - last and len(c["cuts"]) == len(c["error_per_step"]) == 19
+    assert all(last / 4 <= cut < last for cut in c["cuts"])
+    # The conformal quantile of |error per step| at 90% of 19 scores is the 18th smallest, times the horizon.
+    assert c["law_half_width"] == pytest.approx(np.sort(np.abs(c["error_per_step"]))[17] * c["horizon"], rel=1e-12)
+    half = c["law_half_width"] * f.loss
+    assert f.high - f.loss == pytest.approx(math.hypot(f.noise_high - f.loss, half), rel=1e-12)
+    assert "below the lowest the fit saw" in f.note  # the cosine goes on to 3e-5
+
+
+def test_too_little_observed_falls_back_to_the_noise_interval() -> None:
+    # A run logged every 4 steps, observed for its first 10%: plenty of losses, but back-tests inside 2,000 steps
+    # cannot reach a quarter of the 18,000 steps to forecast.
+    curve = _synthetic(0.0, seed=0, every=4)
+    f = forecast(curve, fraction=0.1, bootstrap=100)
+    assert not f.calibrated and f.calibration is None
+    assert (f.low, f.high) == (f.noise_low, f.noise_high)
+    assert f.note.startswith("Too little of the run is observed to calibrate the interval")
+    assert "NOT calibrated" in f.summary()
+    g = forecast(_curve("100", "cosine_72000"), fraction=0.5, bootstrap=100, backtests=0)
+    assert not g.calibrated and "backtests=0" in g.note
+    with pytest.raises(lawfit.LawfitError, match="'backtests' parameter must be an integer >= 3"):
+        forecast(curve, backtests=2)
+
+
+def _synthetic(drift: float, seed: int, every: int = 36) -> Curve:
+    """An annealing-law run (Tissue et al.'s form) with 0.05% noise, plus ``drift`` times the fraction of the run
+    done: a term the law lacks, whose error grows in proportion to the steps extrapolated."""
+    lr = schedule("cosine", steps=20000, peak=1e-3, final=1e-4, warmup=500)
+    # Every 36 steps, 270 losses in the first half: padded to the size of the observed half of cosine_72000, so that
+    # the tests share compiled programs.
+    steps = np.arange(600, 20000, every)
+    area = np.cumsum(lr)[steps]
+    decay = np.cumsum(np.r_[0.0, lr[:-1] - lr[1:]])[steps]
+    rng = np.random.default_rng(seed)
+    loss = 2.5 + 0.8 * area**-0.5 - 0.2 * decay + drift * steps / 20000
+    return Curve("synthetic", lr, steps, loss * (1 + 5e-4 * rng.standard_normal(steps.size)))
+
+
+def test_interval_covers_the_error_of_a_law_that_misses_a_term() -> None:
+    covered = {"exact": 0, "drifting": 0, "drifting, bootstrap only": 0}
+    for seed in range(8):
+        exact, drifting = _synthetic(0.0, seed), _synthetic(0.03, seed)
+        f = forecast(exact, fraction=0.5, bootstrap=100)
+        g = forecast(drifting, fraction=0.5, bootstrap=100)
+        assert f.calibrated and g.calibrated
+        truth = float(drifting.loss[-1])
+        assert truth / g.loss - 1 > 0.003  # the law misses the drift by about 0.5% at the end
+        covered["exact"] += f.low < exact.loss[-1] < f.high
+        covered["drifting"] += g.low < truth < g.high
+        covered["drifting, bootstrap only"] += g.noise_low < truth < g.noise_high
+    # 90% intervals; measured: 7 of 8 each (seed 1 missed by 0.005% and 0.02%). The bootstrap alone never covers.
+    assert covered["exact"] >= 7 and covered["drifting"] >= 7 and covered["drifting, bootstrap only"] == 0
+
+
+def test_cli_forecast_says_whether_calibrated(capsys) -> None:
+    path = MPL / "csv_25" / "cosine_72000.csv"
+    argv = ["curve", "forecast", str(path), "--schedule", SCHEDULES["cosine_72000"], "--fraction", "0.5"]
+    assert main([*argv, "--bootstrap", "100", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["calibrated"] is True and record["low"] < 3.2038 < record["high"]
+    assert record["noise_low"] > record["low"] and len(record["calibration"]["cuts"]) == 19
+    assert main([*argv, "--bootstrap", "100", "--backtests", "0"]) == 0
+    assert "NOT calibrated" in capsys.readouterr().out
