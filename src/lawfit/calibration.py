@@ -16,10 +16,14 @@ The error model (the assumptions, stated):
   the law errs per decade beyond its runs as it did inside them (split-conformal by scale).
 
 A forecast interval at level ``1 - a`` is ``predicted * exp([q_lo, q_hi] * s(d))``, where ``q_lo`` and ``q_hi`` are the
-conformal ``a/2`` and ``1 - a/2`` quantiles of the signed ``z`` (so a biased back-test gives an asymmetric interval);
-with bootstrap draws, the variance of the law's log prediction at the target is added to ``s(d)**2`` on top. Errors
-of the runs held out at one cut are correlated (one misfit moves them all), so the number of cuts, not of runs, is
-the honest sample size: intervals from few cuts are themselves uncertain.
+conformal ``a/2`` and ``1 - a/2`` quantiles of the signed ``z`` (so a biased back-test gives an asymmetric interval),
+times a widening factor that is itself judged on runs it never saw: the error model fitted on the lower cuts alone
+must cover the next cut's runs at the level, and the factor is how much wider it had to be (at least 1). Where
+the law errs more the higher the cut (misspecification that grows with scale, not only with distance) the intervals
+widen accordingly. With bootstrap draws, the variance of the law's log prediction at the target is added to
+``s(d)**2`` on top. Errors of the runs held out at one cut are correlated (one misfit moves them all), so the number
+of cuts, not of runs, is the honest sample size: intervals from few cuts are themselves uncertain. For ``auto``
+(:mod:`lawfit.select`) the errors are those of the choosing itself: at each cut, of the law the other cuts chose.
 """
 
 from __future__ import annotations

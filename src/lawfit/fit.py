@@ -461,6 +461,11 @@ def fit(
     selection = None
     nested = None
     if auto:
+        if weight_growth:
+            raise LawfitError(
+                "The 'auto' law chooses the weight growth per candidate (0 and 0.25); give 'weight_growth' with a "
+                "named law, or list weightings as lawfit.select.Candidate values in 'candidates'."
+            )
         if law_options or grid is not None:
             raise LawfitError(
                 "The 'auto' law chooses among laws with their own options and start grids; give 'grid' or law "

@@ -44,7 +44,7 @@ __all__ = [
 #: The weight growth of the weighted variant of each candidate law.
 GROWTH = 0.25
 #: Nested fits of the candidates use a lighter search than a final fit: their optima only rank the candidates.
-_NESTED_SEARCH = SearchOptions(n_explore=32, n_polish=4)
+_NESTED_SEARCH = SearchOptions(n_explore=32, n_polish=4, max_steps=1000)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,9 @@ class Selection:
         cuts), ``chosen`` and ``note`` (why a candidate could not be scored).
     chosen : Candidate
     nested : NestedBacktests
-        The chosen candidate's nested back-tests.
+        The nested back-tests of the choosing itself, which calibrate ``auto``'s forecast intervals: at each cut,
+        the errors of the candidate that the *other* cuts would have chosen (leave one cut out). Where every cut
+        agrees on the choice, these are the chosen candidate's own; where the choice is unstable, its errors show.
     by : str
         The scale cut.
     cuts : tuple of float
@@ -182,7 +184,35 @@ def select(
         raise LawfitError(f"No candidate law of 'auto' could be back-tested on these runs ({notes}); name a law.")
     best = min(scored, key=lambda i: (rows[i]["score"], rows[i]["n_params"], i))
     rows[best]["chosen"] = True
-    return Selection(tuple(rows), candidates[best], nested[best], by, tuple(cuts))
+    return Selection(tuple(rows), candidates[best], _procedure(rows, nested, scored, best), by, tuple(cuts))
+
+
+def _procedure(
+    rows: Sequence[dict[str, Any]], nested: Mapping[int, NestedBacktests], scored: Sequence[int], best: int
+) -> NestedBacktests:
+    """The chosen candidate's nested back-tests with each cut's errors replaced by those of the candidate chosen
+    without that cut: the selection's own error, as the calibration must see it (not only the winner's)."""
+    chosen = nested[best]
+    n_cuts = len(chosen.cuts)
+    distance, error, index, results = [], [], [], []
+    for j in range(n_cuts):
+        others = [k for k in range(n_cuts) if k != j]
+
+        def score(i: int, others: list[int] = others) -> tuple[float, int, int]:
+            per_cut = rows[i]["per_cut"]
+            return (float(np.mean([per_cut[k] for k in others])) if others else 0.0, rows[i]["n_params"], i)
+
+        pick = nested[min(scored, key=score)] if others else chosen
+        here = pick.cut_index == j
+        distance.append(pick.distance[here]), error.append(pick.error[here]), index.append(pick.cut_index[here])
+        results.append(pick.results[j])
+    return replace(
+        chosen,
+        results=tuple(results),
+        distance=np.concatenate(distance),
+        error=np.concatenate(error),
+        cut_index=np.concatenate(index),
+    )
 
 
 def _common_scale(runs: Runs, candidates: Sequence[Candidate]) -> str:

@@ -315,7 +315,7 @@ def _demo_files(f: Any, runs: Any, folder: Path) -> None:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise lawfit.LawfitError(f"Cannot create the folder '{folder}': {exc.strerror}. Run it elsewhere.") from None
-    boot = lawfit.bootstrap(f, runs, n_resamples=1000, seed=0)
+    boot = lawfit.fit(runs, f.law, bootstrap=1000, seed=0)  # with forecast intervals calibrated by scale
     figure = folder / "fit.png"
     try:
         boot.plot(data=runs).savefig(figure, dpi=150)
@@ -330,7 +330,7 @@ def _demo_files(f: Any, runs: Any, folder: Path) -> None:
         command="lawfit demo",
     )
     print(f"\nfigure     {figure}  (the runs, the law and its compute-optimal frontier, with a 95% bootstrap band)")
-    print(f"report     {report}  (fit, diagnostics, back-test, frontier and figures in one page)")
+    print(f"report     {report}  (fit, diagnostics, back-test, forecast intervals, frontier and figures in one page)")
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
