@@ -53,6 +53,18 @@ def test_too_little_observed_falls_back_to_the_noise_interval() -> None:
         forecast(curve, backtests=2)
 
 
+def test_back_tests_extrapolate_like_the_forecast() -> None:
+    # Before the decay of a wsd run no back-test can show how the law errs on one: not calibrated, and it says so.
+    wsd = forecast(_curve("25", "wsd_20000_24000"), fraction=0.5, bootstrap=100)
+    assert not wsd.calibrated and (wsd.low, wsd.high) == (wsd.noise_low, wsd.noise_high)
+    assert "9.99 times below the lowest the fit saw, and the observed part holds no decay" in wsd.note
+    # After the drop of wsdcon_9 (3e-4 to 9e-5 at step 8000), the forecast's fit has seen the drop: a back-test that
+    # would cross it is not like the forecast, so every cut lies after it.
+    after = forecast(_curve("25", "wsdcon_9"), fraction=0.7, bootstrap=100)
+    assert after.calibrated and min(after.calibration["cuts"]) >= 8000 and after.note == ""
+    assert after.low < _curve("25", "wsdcon_9").loss[-1] < after.high
+
+
 def _synthetic(drift: float, seed: int, every: int = 36) -> Curve:
     """An annealing-law run (Tissue et al.'s form) with 0.05% noise, plus ``drift`` times the fraction of the run
     done: a term the law lacks, whose error grows in proportion to the steps extrapolated."""
