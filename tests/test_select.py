@@ -121,6 +121,8 @@ def test_auto_errors_and_options() -> None:
         lawfit.fit(few, "chinchilla", candidates=["power"])
     with pytest.raises(lawfit.LawfitError, match="law options"):
         lawfit.fit(few, "auto", x="N")
+    with pytest.raises(lawfit.LawfitError, match="chooses the weight growth per candidate"):
+        lawfit.fit(few, "auto", weight_growth=0.25)
     with pytest.raises(lawfit.LawfitError, match="at least one law"):
         lawfit.fit(few, "auto", candidates=[])
 

@@ -98,7 +98,8 @@ def test_backtest_relative_errors_are_recomputed_from_the_train_fit(real_backtes
     assert bt.bias == pytest.approx(np.mean(errors))
     # A law fitted below 5e20 FLOPs predicts Hoffmann's largest runs to within a few percent.
     assert bt.median_abs_rel_error < 0.02 and bt.max_abs_rel_error < 0.06
-    assert list(bt.table.columns) == ["C", "N", "D", "actual", "predicted", "rel_error"]
+    # The train fit is calibrated by nested cuts inside its runs: each held-out run gets its forecast interval.
+    assert list(bt.table.columns) == ["C", "N", "D", "actual", "predicted", "rel_error", "low", "high", "covered"]
 
 
 def test_backtest_holdout_counts_budgets_not_runs(chinchilla_240: lawfit.Runs) -> None:
@@ -123,7 +124,7 @@ def test_backtest_by_n_with_a_cut() -> None:
     assert bt.cut == 3e9 and bt.by == "N"
     assert (bt.n_train, bt.n_test) == (35, 14)
     assert bt.table["N"].min() >= 3e9 and bt.train_fit.data["ranges"]["N"][1] < 3e9  # N is an input here
-    assert list(bt.table.columns) == ["N", "D", "actual", "predicted", "rel_error"]
+    assert list(bt.table.columns) == ["N", "D", "actual", "predicted", "rel_error", "low", "high", "covered"]
     assert bt.max_abs_rel_error < 1e-6
 
 
@@ -160,19 +161,20 @@ def _assert_plain(value: Any) -> None:
 def test_backtest_coverage_of_forecast_intervals_on_chinchilla(chinchilla_240: lawfit.Runs) -> None:
     # Held-out runs scatter about the law: the 90% intervals of the law alone covered 7 of the 53 (13%); the
     # uncalibrated intervals for a new run (law draws plus resampled training residuals) 27 (51%, seed 0). The
-    # forecast intervals, calibrated by nested back-tests inside the 187 train runs, cover 34 (64%): better, still
-    # short of 90%, as the runs beyond this cut deviate from chinchilla more than the runs below it foretold.
+    # forecast intervals, calibrated by nested back-tests inside the 187 train runs, cover 34 (64%) alone and 40
+    # (75.5%) with the bootstrap's variance on top: better, still short of 90%, as the runs beyond this cut deviate
+    # from chinchilla more than the runs below it foretold (auto's choice covers 46, 86.8%: tests/test_report.py).
     bt = backtest(chinchilla_240, "chinchilla", n_bootstrap=200, level=0.9)
     inside = (bt.table["low"] <= bt.table["actual"]) & (bt.table["actual"] <= bt.table["high"])
     assert bt.table["covered"].tolist() == inside.tolist()
     assert bt.coverage == pytest.approx(inside.mean())
     assert bt.interval == "forecast"
-    assert 0.55 <= bt.coverage <= 0.8
+    assert 0.7 <= bt.coverage <= 0.85
     uncalibrated = backtest(chinchilla_240, "chinchilla", n_bootstrap=200, level=0.9, calibrate=False)
     assert uncalibrated.interval == "run" and uncalibrated.coverage < bt.coverage - 0.05
     assert "interval for a new run, uncalibrated" in uncalibrated.summary()
     assert "forecast interval" in bt.summary()
-    assert "fewer held-out runs inside their intervals than the level" in bt.summary()
+    assert "fewer held-out runs inside their intervals than the level" in uncalibrated.summary()
     _assert_plain(bt.to_dict())
 
 

@@ -453,6 +453,8 @@ def compare(
         rows.append(row)
         try:
             the_law = "auto" if _is_auto(law) else resolve_law(law)
+            if not isinstance(the_law, str):
+                row["n_params"] = len(the_law.params)
             full = _quiet_fit(runs, the_law, weights, fit_kwargs)
             row["n_params"] = len(full.law.params)
             aic, bic = _information_criteria(full, runs, weights)
