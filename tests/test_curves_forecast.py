@@ -104,3 +104,18 @@ def test_cli_forecast_says_whether_calibrated(capsys) -> None:
     assert record["noise_low"] > record["low"] and len(record["calibration"]["cuts"]) == 19
     assert main([*argv, "--bootstrap", "100", "--backtests", "0"]) == 0
     assert "NOT calibrated" in capsys.readouterr().out
+
+
+def test_cli_forecast_with_a_finished_curve_that_decays(capsys) -> None:
+    # The wsd run before its decay cannot be calibrated alone; fitted with the finished cosine_24000 run of the same
+    # model (which decays to 3e-5 too), it can, and the interval holds the run's last logged loss.
+    run = MPL / "csv_25" / "wsd_20000_24000.csv"
+    argv = ["curve", "forecast", str(run), "--fraction", "0.5", "--bootstrap", "100", "--json"]
+    argv += ["--schedule", f"wsd_20000_24000={SCHEDULES['wsd_20000_24000']}"]
+    argv += ["--fit-on", str(MPL / "csv_25" / "cosine_24000.csv")]
+    argv += ["--schedule", f"cosine_24000={SCHEDULES['cosine_24000']}"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    last = float(_curve("25", "wsd_20000_24000").loss[-1])
+    assert record["calibrated"] is True and record["fit"]["curves"] == ["wsd_20000_24000", "cosine_24000"]
+    assert record["low"] < last < record["high"]

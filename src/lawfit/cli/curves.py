@@ -55,6 +55,13 @@ def add_verbs(verbs: Any) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--fraction", type=float, help="use the losses of the first FRACTION of the schedule")
     which.add_argument("--until", type=int, help="use the losses up to this step (default: all logged)")
+    p.add_argument(
+        "--fit-on",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="finished curves of the same model, fitted jointly with the run (their schedules by --schedule RUN=...)",
+    )
     p.add_argument("--bootstrap", type=int, default=200, metavar="R", help="block-bootstrap refits (200)")
     p.add_argument(
         "--backtests",
@@ -170,7 +177,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     from ..errors import LawfitError
 
     curves, unmatched = _curves([args.file], args)
-    _check_names(unmatched, curves)
+    finished, unmatched_finished = _curves(args.fit_on, args) if args.fit_on else ([], unmatched)
+    _check_names(unmatched & unmatched_finished, curves + finished)
     if len(curves) != 1:
         raise LawfitError(f"forecast takes one run; {args.file} holds {len(curves)}: {[c.name for c in curves]}.")
     (curve,) = curves
@@ -184,6 +192,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         seed=args.seed,
         level=args.level,
         backtests=args.backtests,
+        fit_on=finished,
     )
     if args.json:
         print(json.dumps({**result.to_dict(), "schedule": curve.note}))

@@ -701,7 +701,7 @@ def _calibrate(
             f"The interval is not calibrated: the schedule ahead takes the learning rate down to {lowest:.3g}, "
             f"{target:.3g} times below the lowest the fit saw, and the observed part holds no decay that back-tests "
             "could learn the law's error on; the interval covers the noise of the losses only. Fit with a finished "
-            "curve of the same model that decays (fit_on=...)."
+            "curve of the same model that decays (fit_on=..., --fit-on)."
         )
     sizes = [observed.loss.size, *(c.loss.size for c in others)]
     weights = np.ones((cuts.size, int(sum(sizes))))
