@@ -34,10 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 import lawfit
+from lawfit.curves import fit_curves, forecast, load_curves
 from lawfit.select import default_candidates
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -167,6 +169,72 @@ def _print_task(name: str, rows: list[tuple[str, dict[str, float]]]) -> None:
     print(f"  auto / best candidate median error: {auto['median'] / best['median']:.2f} (target <= 1.10)")
 
 
+# -- training curves -----------------------------------------------------------------------------------------------
+
+_W = "warmup=2160,peak=3e-4"
+SCHEDULES = {
+    "cosine_24000": f"cosine:steps=24000,final=3e-5,{_W}",
+    "constant_24000": f"constant:steps=24000,{_W}",
+    "wsdcon_9": f"stages:steps=16000,stages=8000@9e-5,{_W}",
+    "cosine_72000": f"cosine:steps=72000,final=3e-5,{_W}",
+    "constant_72000": f"constant:steps=72000,{_W}",
+    "wsd_20000_24000": f"wsd:steps=24000,final=3e-5,decay_start=20000,decay=geometric,{_W}",
+    "wsdld_20000_24000": f"wsd:steps=24000,final=3e-5,decay_start=20000,decay=linear,{_W}",
+    "wsdcon_3": f"stages:steps=16000,stages=8000@3e-5,{_W}",
+    "wsdcon_18": f"stages:steps=16000,stages=8000@1.8e-4,{_W}",
+}
+CURVE_SPLITS = {
+    "3 schedules -> the other 6": (["cosine_24000", "constant_24000", "wsdcon_9"], None),
+    "24k-step runs -> 72k-step runs": (
+        ["cosine_24000", "constant_24000", "wsdcon_9", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18"],
+        ["cosine_72000", "constant_72000"],
+    ),
+}
+
+
+def _curves(size: str) -> dict[str, lawfit.curves.Curve]:
+    folder = DATA / "mpl" / f"csv_{size}"
+    return {
+        name: load_curves({name: pd.read_csv(folder / f"{name}.csv")}, schedules={name: schedule})[0]
+        for name, schedule in SCHEDULES.items()
+    }
+
+
+def _curve_rows(fitted, test) -> dict[str, float]:
+    """Scores over every logged loss of the test curves (curve laws give no interval for another schedule)."""
+    predicted = np.concatenate([fitted.predict(c) for c in test])
+    return _scores(predicted, np.concatenate([c.loss for c in test]))
+
+
+def _curve_tasks() -> None:
+    for size in ("25", "100"):
+        curves = _curves(size)
+        for split, (train_names, test_names) in CURVE_SPLITS.items():
+            test_names = test_names or [n for n in curves if n not in train_names]
+            train, test = [curves[n] for n in train_names], [curves[n] for n in test_names]
+            rows = [("reference (multipower refitted)", _curve_rows(fit_curves(train, "multipower"), test))]
+            auto = fit_curves(train, "auto")
+            rows.append((f"auto (chose {auto.law.name})", _curve_rows(auto, test)))
+            best = min(
+                (
+                    (name, _curve_rows(fit_curves(train, name), test))
+                    for name in ("multipower", "multipower_fixed", "annealing")
+                ),
+                key=lambda item: item[1]["median"],
+            )
+            rows.append((f"best candidate ({best[0]})", best[1]))
+            _print_task(f"MPL {size}M curves, {split} (every logged loss)", rows)
+        final = curves["cosine_72000"]
+        f = forecast(final, fraction=0.5, level=LEVEL)
+        actual = float(final.loss[-1])
+        print(
+            f"  forecast of cosine_72000's final loss from its first half: {f.loss:.5f} vs {actual:.5f} "
+            f"({100 * (f.loss - actual) / actual:+.2f}%), 90% [{f.low:.5f}, {f.high:.5f}] "
+            f"{'covers' if f.low <= actual <= f.high else 'MISSES'} it "
+            f"({'calibrated' if f.calibrated else 'uncalibrated'})"
+        )
+
+
 def _timing(repeats: int) -> None:
     runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
     lawfit.fit(runs, "auto"), lawfit.fit(runs, "chinchilla")  # compile
@@ -192,6 +260,7 @@ def main() -> None:
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
         for name, runs, mask in _tasks():
             _print_task(name, _final_loss_task(name, runs, mask))
+        _curve_tasks()
         _timing(args.repeats)
 
 

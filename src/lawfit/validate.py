@@ -231,10 +231,22 @@ class Comparison:
             f"back-test  fitted on the {self.n_train} runs with {self.by} < {self.cut:.4g}, predicting the "
             f"{self.n_test} with {self.by} >= {self.cut:.4g}",
             "ranking    by the back-test's median |relative error|, ties by BIC (AIC and BIC in-sample, from log "
-            "residuals)",
+            "residuals);\n           cover90: the held-out runs inside their 90% forecast interval",
             "",
         ]
-        headers = ["rank", "law", "params", "objective", "AIC", "BIC", "median |err|", "max |err|", "bias", "conv"]
+        headers = [
+            "rank",
+            "law",
+            "params",
+            "objective",
+            "AIC",
+            "BIC",
+            "median |err|",
+            "max |err|",
+            "bias",
+            "cover90",
+            "conv",
+        ]
         body = []
         for row in self.rows:
             body.append(
@@ -248,6 +260,7 @@ class Comparison:
                     _or_dash(row["median_abs_rel_error"], None),
                     _or_dash(row["max_abs_rel_error"], None),
                     "-" if row["bias"] is None else _percent(row["bias"], sign=True),
+                    "-" if row.get("coverage") is None else _percent(row["coverage"], decimals=0),
                     "-" if row["converged"] is None else ("yes" if row["converged"] else "NO"),
                 ]
             )

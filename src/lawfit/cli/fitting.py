@@ -190,7 +190,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     laws: dict[str, Any] = {}
     for text in args.law:
         law = law_from(text)
-        laws[_describe(law)] = law
+        laws[law if isinstance(law, str) else _describe(law)] = law  # "auto" stays a name
     for text in args.formula:
         laws[text] = text
     if not laws:
