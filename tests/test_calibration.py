@@ -146,7 +146,7 @@ def test_forecast_interval_is_the_default_beyond_the_runs_and_wider_than_the_run
     f = lawfit.fit(chinchilla_240, "chinchilla", bootstrap=200, seed=0)
     assert f.calibration is not None and f.calibration.calibrated
     assert f.interval_of(N=70e9, D=1.4e12) == "forecast"  # 5.9e23 FLOPs, beyond the largest run
-    assert f.interval_of(N=1e9, D=2e10) == "law"  # inside the runs, with draws: the law's interval as before
+    assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs (6e19 FLOPs), with draws: the law's interval as before
     low, high = f.predict_interval(0.9, N=70e9, D=1.4e12)
     run_low, run_high = f.predict_interval(0.9, N=70e9, D=1.4e12, of="run")
     assert low < f.predict(N=70e9, D=1.4e12) < high
@@ -187,9 +187,10 @@ def test_too_few_budgets_fall_back_to_the_run_interval_and_say_why() -> None:
         f = lawfit.fit(runs, "chinchilla", loss="mse-log", bootstrap=50)
     assert not f.calibration.calibrated
     assert "nested back-test cut" in f.calibration.note and "add runs at more scales" in f.calibration.note
-    assert f.interval_of(N=1e10, D=2e11) == "law"
+    assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs (6e19 FLOPs)
+    assert f.interval_of(N=1e10, D=2e11) == "forecast"  # beyond them: the forecast, which falls back and says so
     with pytest.warns(lawfit.CalibrationWarning, match="uncalibrated"):
-        low, high = f.predict_interval(0.9, N=1e10, D=2e11, of="forecast")
+        low, high = f.predict_interval(0.9, N=1e10, D=2e11)
     np.testing.assert_allclose((low, high), f.predict_interval(0.9, N=1e10, D=2e11, of="run"))
     assert "forecast   uncalibrated:" in f.summary()
 

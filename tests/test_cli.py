@@ -181,6 +181,44 @@ def test_predict_prints_an_interval_when_the_fit_has_draws(tmp_path: Path, capsy
     assert "lawfit: warning: ExtrapolationWarning: Extrapolation: N = 1e+13" in out.err
 
 
+def test_predict_says_which_interval_and_when_it_is_uncalibrated(tmp_path: Path, capsys) -> None:
+    fit_path = tmp_path / "fit.json"
+    assert main(["fit", *CHINCHILLA_240, "--law", "chinchilla", "--bootstrap", "50", "-o", str(fit_path)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--level", "0.9", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["of"] == "forecast" and record["calibrated"] and record["level"] == 0.9
+    assert set(record) >= {"loss", "low", "high", "of", "level"}
+    assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--of", "law"]) == 0
+    assert "interval of the law" in capsys.readouterr().out
+    # Runs at three budgets cannot calibrate: the forecast falls back to the run interval, marked uncalibrated.
+    n = np.concatenate([np.sqrt(c / 120.0) * np.logspace(-0.6, 0.6, 8) for c in (1e18, 1e19, 1e20)])
+    d = np.repeat([1e18, 1e19, 1e20], 8) / (6.0 * n)
+    loss = lawfit.get_law("chinchilla").predict(
+        {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}, N=n, D=d
+    )
+    loss = loss * np.exp(0.005 * np.random.default_rng(0).standard_normal(n.size))
+    pd.DataFrame({"N": n, "D": d, "loss": loss}).to_csv(tmp_path / "few.csv", index=False)
+    few_fit = tmp_path / "few.json"
+    argv = ["fit", str(tmp_path / "few.csv"), "--law", "chinchilla", "--bootstrap", "50", "-o", str(few_fit)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["predict", str(few_fit), "N=1e10", "D=2e11", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["of"] == "run" and not record["calibrated"] and record["note"].startswith("uncalibrated:")
+
+
+def test_fit_without_a_law_is_auto_and_says_what_it_chose(capsys) -> None:
+    assert main(["fit", *CHINCHILLA_240, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    chosen = [row for row in record["selection"] if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["law"] == record["law"] and record["calibration"]["calibrated"]
+    assert main(["fit", *CHINCHILLA_240, "--candidates", "chinchilla;E + A/N**alpha + B/D**alpha"]) == 0
+    out = capsys.readouterr().out
+    assert "auto       chose" in out and "E + A/N**alpha + B/D**alpha" in out
+    assert main(["fit", *CHINCHILLA_240, "--law", "chinchilla", "--candidates", "power"]) == 2
+
+
 @pytest.mark.parametrize(
     ("law", "needle"),
     [

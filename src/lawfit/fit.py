@@ -194,8 +194,10 @@ class Fit:
         return _unc.percentile_interval(draws, level)
 
     def interval_of(self, **inputs: Any) -> str:
-        """The interval :meth:`predict_interval` gives without ``of``: ``"forecast"`` for a fit calibrated by scale
-        when a target lies beyond the fitted runs (or the fit has no bootstrap draws), else ``"law"``."""
+        """The interval :meth:`predict_interval` gives without ``of``: ``"forecast"`` when a target lies beyond the
+        fitted runs of a fit with a calibration (an uncalibrated one then falls back to the run interval, with a
+        :class:`~lawfit.CalibrationWarning`) or inside them for a calibrated fit without bootstrap draws; else
+        ``"law"``."""
         return self._interval_kind(None, _complete_inputs(self.law.inputs, inputs))
 
     def _interval_kind(self, of: str | None, values: Mapping[str, np.ndarray]) -> str:
@@ -207,9 +209,12 @@ class Fit:
                 )
             return of
         cal = self.calibration
-        if cal is None or not cal.calibrated:
+        if cal is None or not cal.by:
             return "law"
-        beyond = bool(np.any(cal.distance_of(self._scale(values)) > 0))
+        with np.errstate(invalid="ignore"):
+            beyond = bool(np.any(cal.distance_of(self._scale(values)) > 0))
+        if not cal.calibrated:
+            return "forecast" if beyond and self.bootstrap is not None else "law"
         return "forecast" if beyond or self.bootstrap is None else "law"
 
     def _scale(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
