@@ -804,7 +804,7 @@ def _predict(fit: Fit, **inputs: Any) -> np.ndarray:
 def _predict_interval(fit: Fit, level: float, **inputs: Any) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtrapolationWarning)
-        return fit.predict_interval(level, **inputs)
+        return fit.predict_interval(level, of="law", **inputs)
 
 
 def _span(arrays: Sequence[np.ndarray], fallback: Sequence[float] | None = None) -> tuple[float, float]:
