@@ -372,12 +372,12 @@ def calibrate(
     weights: np.ndarray,
     nested: NestedBacktests | None,
     *,
-    objective: Objective | None = None,
+    reason: str = "",
 ) -> Calibration:
     """The calibration of a law fitted to ``runs`` with ``params``, from its nested back-tests.
 
-    ``nested`` is :func:`nested_backtests` of the same law and runs (None when it could not be made: the
-    calibration then says why in its note).
+    ``nested`` is :func:`nested_backtests` of the same law and runs (None when it could not be made, ``reason``
+    saying why: the calibration then says so in its note).
     """
     by = nested.by if nested is not None else scale_of(law)
     used = weights > 0
@@ -389,7 +389,7 @@ def calibrate(
     # A robust standard deviation, floored so that noiseless runs still give finite normalised errors.
     sigma0 = max(float(1.4826 * np.median(np.abs(finite - np.median(finite)))), 1e-9) if finite.size else math.nan
     top = float(runs.column(by)[used].max()) if by is not None else math.nan
-    note = _why_not(law, y, nested, sigma0)
+    note = reason or _why_not(law, y, nested, sigma0)
     if note:
         return Calibration(by=by or "", top=top, sigma0=sigma0 if math.isfinite(sigma0) else 0.0, note=note)
     assert nested is not None

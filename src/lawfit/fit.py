@@ -506,12 +506,13 @@ def fit(
         warnings.warn(warning, stacklevel=2)
     calibration = None
     if calibrate or (calibrate is None and (bootstrap or auto)):
+        reason = ""
         if nested is None:
             try:
                 nested = nested_backtests(the_law, unweighted, runs, w, grid=the_grid, options=search_options)
-            except LawfitError:
-                nested = None  # no scale to cut along: the calibration says so in its note
-        calibration = calibrate_fit(the_law, result.params, runs, w, nested)
+            except LawfitError as error:
+                reason = str(error)  # e.g. no scale to cut along: the calibration says so in its note
+        calibration = calibrate_fit(the_law, result.params, runs, w, nested, reason=reason)
     fitted = Fit(
         law=the_law,
         params=result.params,
