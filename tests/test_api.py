@@ -31,6 +31,7 @@ def test_public_surface_is_pinned() -> None:
             "__version__",
             "backtest",
             "bootstrap",
+            "calibrate",
             "chain",
             "compare",
             "curves",

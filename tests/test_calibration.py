@@ -146,7 +146,7 @@ def test_forecast_interval_is_the_default_beyond_the_runs_and_wider_than_the_run
     f = lawfit.fit(chinchilla_240, "chinchilla", bootstrap=200, seed=0)
     assert f.calibration is not None and f.calibration.calibrated
     assert f.interval_of(N=70e9, D=1.4e12) == "forecast"  # 5.9e23 FLOPs, beyond the largest run
-    assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs (6e19 FLOPs), with draws: the law's interval as before
+    assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs, with draws: the law's interval as before
     low, high = f.predict_interval(0.9, N=70e9, D=1.4e12)
     run_low, run_high = f.predict_interval(0.9, N=70e9, D=1.4e12, of="run")
     assert low < f.predict(N=70e9, D=1.4e12) < high
@@ -236,3 +236,25 @@ def test_forecast_on_the_chinchilla_split() -> None:
     assert np.count_nonzero((low <= actual) & (actual <= high)) >= 19
     half = np.median((high - low) / 2 / predicted)
     assert half <= 3 * np.median(np.abs(predicted - actual) / actual)
+
+
+def test_calibrate_an_existing_fit_as_fit_does(chinchilla_240: lawfit.Runs, calibrated: lawfit.Fit) -> None:
+    plain = lawfit.fit(chinchilla_240, "chinchilla")
+    assert plain.calibration is None
+    again = lawfit.calibrate(plain, chinchilla_240)
+    np.testing.assert_allclose(again.calibration.error, calibrated.calibration.error, rtol=1e-6)
+    assert again.calibration.k == calibrated.calibration.k
+    with pytest.raises(lawfit.LawfitError, match="calibrate on the runs it was fitted to"):
+        lawfit.calibrate(plain, chinchilla_240.select(chinchilla_240.column("C") < 1e21))
+
+
+def test_weight_growth_weighs_the_fit_and_its_bootstrap(chinchilla_240: lawfit.Runs, tmp_path) -> None:
+    c = chinchilla_240.column("C")
+    grown = lawfit.fit(chinchilla_240, "chinchilla", weight_growth=0.25, calibrate=True)
+    by_hand = lawfit.fit(chinchilla_240, "chinchilla", weights=(c / c.max()) ** 0.25)
+    assert grown.params == pytest.approx(dict(by_hand.params), rel=1e-6)
+    assert "runs weighted by (scale/largest)^0.25" in grown.summary()
+    # The bootstrap refits with the same weighting: its draws centre on the weighted optimum.
+    drawn = lawfit.bootstrap(grown, chinchilla_240, n_resamples=50, seed=0)
+    assert np.median(drawn.bootstrap.draws[:, 3]) == pytest.approx(grown.params["alpha"], abs=0.02)
+    assert lawfit.load_fit(grown.save(tmp_path / "fit.json")).loss.weight_growth == 0.25

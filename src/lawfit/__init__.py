@@ -26,7 +26,7 @@ from .errors import (
     LawfitError,
     LawfitWarning,
 )
-from .fit import Fit, fit, load_fit
+from .fit import Fit, calibrate, fit, load_fit
 from .laws import Law, ParamSpec, formula_law, get_law
 from .objectives import Objective
 from .search import SearchOptions
@@ -57,6 +57,7 @@ __all__ = [
     "__version__",
     "backtest",
     "bootstrap",
+    "calibrate",
     "chain",
     "compare",
     "curves",

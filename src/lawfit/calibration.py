@@ -45,6 +45,7 @@ __all__ = [
     "Calibration",
     "NestedBacktests",
     "calibrate",
+    "growth_weights",
     "nested_backtests",
     "nested_backtests_batch",
     "nested_cuts",
@@ -75,6 +76,26 @@ def scale_of(law: Law) -> str | None:
         if name in inputs:
             return name
     return None
+
+
+def growth_weights(runs: Runs, law: Law, objective: Objective) -> np.ndarray:
+    """The factor ``(scale / largest scale) ** weight_growth`` by which ``objective`` weighs each run of a law's fit
+    (ones when its ``weight_growth`` is 0).
+
+    >>> import lawfit
+    >>> runs = lawfit.load_runs({"N": [1e8, 1e9], "D": [2e9, 2e10], "loss": [3.0, 2.6]})
+    >>> growth_weights(runs, lawfit.get_law("chinchilla"), Objective(weight_growth=0.25)).round(3).tolist()
+    [0.316, 1.0]
+    """
+    if not objective.weight_growth:
+        return np.ones(len(runs))
+    by = scale_of(law)
+    if by is None:
+        raise LawfitError(
+            f"The 'weight_growth' parameter weighs runs by their scale, and law {law.name} reads none of N, D, C; "
+            "use weight_growth=0 with this law."
+        )
+    return objective.scale_weights(runs.column(by))
 
 
 @dataclass(frozen=True, eq=False)

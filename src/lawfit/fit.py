@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
-from .calibration import Calibration, nested_backtests, scale_of
-from .calibration import calibrate as calibrate_fit
+from .calibration import Calibration, NestedBacktests, growth_weights, nested_backtests, scale_of
+from .calibration import calibrate as _calibrate_law
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
 from .errors import CalibrationWarning, FitFileError, LawfitError, LawfitWarning
@@ -26,7 +26,7 @@ from .search import SearchOptions, search
 from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
 
-__all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "fit", "load_fit"]
+__all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "calibrate", "fit", "load_fit"]
 
 #: The kinds of prediction interval: of the law, of one new run, of a forecast calibrated by scale.
 INTERVALS = ("law", "run", "forecast")
@@ -498,7 +498,7 @@ def fit(
         raise LawfitError(
             f"The {loss} objective takes the log of {the_law.target}, which has values <= 0; use loss='mse'."
         )
-    w = base * _scale_weights(runs, the_law, objective)
+    w = base * growth_weights(runs, the_law, objective)
     unweighted = replace(objective, weight_growth=0.0)  # the growth is in w; one compiled search serves all
     result = search(the_law, unweighted, inputs, y, w, grid=the_grid, options=search_options)
     diagnostics = fit_diagnostics(the_law, result)
@@ -506,13 +506,9 @@ def fit(
         warnings.warn(warning, stacklevel=2)
     calibration = None
     if calibrate or (calibrate is None and (bootstrap or auto)):
-        reason = ""
-        if nested is None:
-            try:
-                nested = nested_backtests(the_law, unweighted, runs, w, grid=the_grid, options=search_options)
-            except LawfitError as error:
-                reason = str(error)  # e.g. no scale to cut along: the calibration says so in its note
-        calibration = calibrate_fit(the_law, result.params, runs, w, nested, reason=reason)
+        calibration = _calibration(
+            the_law, unweighted, result.params, runs, w, nested=nested, grid=the_grid, options=search_options
+        )
     fitted = Fit(
         law=the_law,
         params=result.params,
@@ -539,17 +535,48 @@ def fit(
     return fitted
 
 
-def _scale_weights(runs: Runs, law: Law, objective: Objective) -> np.ndarray:
-    """The factor by which ``objective.weight_growth`` weighs each run."""
-    if not objective.weight_growth:
-        return np.ones(len(runs))
-    by = scale_of(law)
-    if by is None:
+def calibrate(fit: Fit, data: Runs | Any, *, weights: Sequence[float] | np.ndarray | None = None) -> Fit:
+    """The fit with forecast intervals calibrated by nested back-tests by scale on the runs it was fitted to (as
+    ``lawfit.fit(..., calibrate=True)`` does; see :mod:`lawfit.calibration`).
+
+    ``weights`` are the per-run weights the fit used, if not the runs' own ``weight`` column; the fit's weight growth
+    is applied on top, as :func:`lawfit.fit` did.
+
+    >>> import lawfit
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> lawfit.calibrate(lawfit.fit(runs, "chinchilla"), runs).calibration.calibrated
+    True
+    """
+    runs = load_runs(data)
+    if len(runs) != fit.n_points:
         raise LawfitError(
-            f"The 'weight_growth' parameter weighs runs by their scale, and law {law.name} reads none of N, D, C; "
-            "use weight_growth=0 with this law."
+            f"The fit was made on {fit.n_points} runs but the data has {len(runs)}; calibrate on the runs it was "
+            "fitted to."
         )
-    return objective.scale_weights(runs.column(by))
+    base = runs.weights if weights is None else _check_weights(weights, len(runs))
+    w = base * growth_weights(runs, fit.law, fit.loss)
+    unweighted = replace(fit.loss, weight_growth=0.0)
+    return replace(fit, calibration=_calibration(fit.law, unweighted, fit.params, runs, w))
+
+
+def _calibration(
+    law: Law,
+    objective: Objective,
+    params: Mapping[str, float],
+    runs: Runs,
+    w: np.ndarray,
+    *,
+    nested: NestedBacktests | None = None,
+    grid: np.ndarray | None = None,
+    options: SearchOptions | None = None,
+) -> Calibration:
+    reason = ""
+    if nested is None:
+        try:
+            nested = nested_backtests(law, objective, runs, w, grid=grid, options=options)
+        except LawfitError as error:
+            reason = str(error)  # e.g. no scale to cut along: the calibration says so in its note
+    return _calibrate_law(law, params, runs, w, nested, reason=reason)
 
 
 def _check_weights(weights: Any, n: int) -> np.ndarray:

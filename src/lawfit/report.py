@@ -42,7 +42,7 @@ import numpy as np
 from . import plot
 from .data import Runs, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
-from .fit import Fit, fit
+from .fit import Fit, calibrate, fit
 from .laws import Law
 from .plan import Frontier, compute_optimal
 from .select import as_candidates, default_candidates, selection_label
@@ -313,7 +313,7 @@ def _gather(
         if the_fit.bootstrap is None and bootstrap:
             the_fit = _bootstrap(the_fit, runs, n_resamples=int(bootstrap), seed=seed, by=resample)
         if the_fit.calibration is None:
-            the_fit = _calibrated(the_fit, runs)
+            the_fit = calibrate(the_fit, runs)
             settings["forecast intervals"] = "calibrated by the report (the Fit given had no calibration)"
     else:
         the_fit = fit(
@@ -342,22 +342,6 @@ def _gather(
     _gather_backtest(results, by, cut, holdout, bootstrap, seed, backtest_level, candidates)
     _gather_frontier(results, compute, level)
     return results
-
-
-def _calibrated(the_fit: Fit, runs: Runs) -> Fit:
-    """A given fit with its forecast intervals calibrated by nested back-tests on ``runs``, as lawfit.fit does with
-    calibrate=True (the runs weighted by their weights and the fit's weight growth)."""
-    from .calibration import calibrate, nested_backtests, scale_of
-
-    weights = runs.weights
-    scale = scale_of(the_fit.law)
-    if the_fit.loss.weight_growth and scale is not None:
-        weights = weights * the_fit.loss.scale_weights(runs.column(scale))
-    try:
-        nested = nested_backtests(the_fit.law, replace(the_fit.loss, weight_growth=0.0), runs, weights)
-    except LawfitError:
-        nested = None  # no scale to cut along: the calibration says so in its note
-    return replace(the_fit, calibration=calibrate(the_fit.law, the_fit.params, runs, weights, nested))
 
 
 def _backtest_law(results: _Results, candidates: Any) -> tuple[Law | str, dict[str, Any]]:

@@ -159,11 +159,9 @@ def bootstrap(
             raise LawfitError("Resampling by group needs a 'group' column; map one with --col group=COLUMN.")
         groups = runs.table["group"].to_numpy()
     if weights is None:
-        base = runs.weights
-        if fit.loss.weight_growth:  # the fit weighed runs by their scale: so must its refits
-            from .calibration import scale_of
+        from .calibration import growth_weights
 
-            base = base * fit.loss.scale_weights(runs.column(scale_of(fit.law) or "C"))
+        base = runs.weights * growth_weights(runs, fit.law, fit.loss)  # the fit's own weighting of the runs
     else:
         base = np.asarray(weights, dtype=np.float64)
     counts = resample_weights(len(runs), int(n_resamples), seed, groups) * base
