@@ -44,6 +44,7 @@ from .search import SearchOptions, SearchResult, search_many
 __all__ = [
     "Calibration",
     "NestedBacktests",
+    "budgets_for_share",
     "calibrate",
     "growth_weights",
     "nested_backtests",
@@ -128,6 +129,17 @@ class NestedBacktests:
     cut_index: np.ndarray
 
 
+def budgets_for_share(labels: np.ndarray, share: float) -> int:
+    """The fewest of the largest budgets (``labels`` from :func:`lawfit.data.budget_groups`) whose runs make up at
+    least ``share`` of them.
+
+    >>> budgets_for_share(np.array([0, 0, 0, 1, 1, 2]), 0.3)
+    2
+    """
+    per_budget = np.bincount(labels)[::-1]
+    return int(np.searchsorted(np.cumsum(per_budget), share * labels.size)) + 1
+
+
 def nested_cuts(scale: np.ndarray, weights: np.ndarray, n_params: int) -> list[float]:
     """The cuts of the nested back-tests: each holds out the largest budgets making up a share of the runs.
 
@@ -140,10 +152,9 @@ def nested_cuts(scale: np.ndarray, weights: np.ndarray, n_params: int) -> list[f
         return []
     labels = budget_groups(values, BUDGET_RTOL)
     n_budgets = int(labels.max()) + 1
-    per_budget = np.bincount(labels, minlength=n_budgets)
     cuts: list[float] = []
     for share in HOLDOUT_SHARES:
-        held = int(np.searchsorted(np.cumsum(per_budget[::-1]), share * values.size)) + 1
+        held = budgets_for_share(labels, share)
         first_held = n_budgets - held
         if first_held < 2:
             continue

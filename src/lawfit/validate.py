@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import Progress
+from .calibration import BUDGET_RTOL, budgets_for_share
 from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, _check_weights, _jsonable, fit
@@ -29,8 +30,6 @@ from .select import selection_label
 __all__ = ["Backtest", "Comparison", "backtest", "compare"]
 
 _SCALES = ("C", "N", "D")
-#: Values of the scale column within this relative distance of their sorted neighbour count as one budget.
-_BUDGET_RTOL = 0.05
 #: Without ``cut`` or ``holdout``, the largest budgets are held out until they make up this share of the runs.
 _DEFAULT_TEST_SHARE = 0.2
 #: The keywords of :func:`lawfit.fit` (``loss``, ``weights``, ...); any other option is a law option such as ``x``.
@@ -512,19 +511,16 @@ def _split(runs: Runs, by: str, cut: float | None, holdout: int | None, caller: 
     """The cut's scale, and the mask of the runs below it (the train set)."""
     values = runs.column(by)
     if cut is None:
-        labels = budget_groups(values, _BUDGET_RTOL)
+        labels = budget_groups(values, BUDGET_RTOL)
         n_budgets = int(labels.max()) + 1
-        within = f"values of {by} within {_BUDGET_RTOL:.0%} of each other count as one budget"
+        within = f"values of {by} within {BUDGET_RTOL:.0%} of each other count as one budget"
         if holdout is None:
             if n_budgets == 1:
                 raise LawfitError(
                     f"All {len(values)} runs share one budget of {by} ({within}), so none is left to fit on: "
                     f"give 'cut' to {caller}, or back-test by another of C, N, D."
                 )
-            # The fewest of the largest budgets that make up the test share.
-            per_budget = np.bincount(labels)[::-1]
-            holdout = int(np.searchsorted(np.cumsum(per_budget), _DEFAULT_TEST_SHARE * len(values))) + 1
-            holdout = min(holdout, n_budgets - 1)
+            holdout = min(budgets_for_share(labels, _DEFAULT_TEST_SHARE), n_budgets - 1)
         elif holdout >= n_budgets:
             raise LawfitError(
                 f"The 'holdout' parameter of {caller} must be below the number of budgets of {by} ({n_budgets}; "
