@@ -16,15 +16,18 @@ from .chain import Chain, chain
 from .data import Runs, load_runs
 from .errors import (
     BoundWarning,
+    CacheWarning,
     CalibrationWarning,
     ConvergenceWarning,
     DataError,
+    DataWarning,
     ExtrapolationWarning,
     FitFileError,
     FormulaError,
     IdentifiabilityWarning,
     LawfitError,
     LawfitWarning,
+    OutputError,
 )
 from .fit import Fit, calibrate, fit, load_fit
 from .laws import Law, ParamSpec, formula_law, get_law
@@ -37,11 +40,13 @@ __all__ = [
     "Backtest",
     "Bootstrap",
     "BoundWarning",
+    "CacheWarning",
     "CalibrationWarning",
     "Chain",
     "Comparison",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "ExtrapolationWarning",
     "Fit",
     "FitFileError",
@@ -51,6 +56,7 @@ __all__ = [
     "LawfitError",
     "LawfitWarning",
     "Objective",
+    "OutputError",
     "ParamSpec",
     "Runs",
     "SearchOptions",

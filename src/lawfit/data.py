@@ -4,13 +4,17 @@
 to values. It finds the canonical columns (``N`` parameters, ``D`` tokens, ``C`` FLOPs, ``loss``, and the
 optional ``run``, ``group`` and ``weight``) by an explicit mapping or by common names such as "Model Size",
 derives the third of N, D, C from ``C = 6 N D`` when two are given, and refuses data a fit cannot use (NaN,
-sizes <= 0, text in numeric columns) with one error that names the column, the rows and the fix.
+sizes <= 0, text in numeric columns, two columns of one name) with one error that names the column, the rows and the
+fix. A path that is not a regular file (a FIFO, a device such as /dev/zero, a socket) is refused before it is opened.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import stat
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +68,10 @@ _FORMATS = {
 # pandas infers these from the suffix, so "runs.csv.gz" is read as CSV.
 _COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
 _SHOW_ROWS = 5
+_DUPLICATE_FIX = (
+    "Rename or drop all but one of each, so each column has one name (then map the one to use with --col "
+    "NAME=COLUMN if it is not named as lawfit expects)."
+)
 _NO_SIZE_HINT = "or give two of N, D, C so the third is derived from C = 6ND"
 
 
@@ -323,8 +331,9 @@ class Runs:
         note = f"Dropped the {k} highest-loss run{'s' if k > 1 else ''} as outliers."
         return Runs(table=dropped.table, source=self.source, derived=self.derived, notes=(*self.notes, note))
 
-    def require_points(self, n_params: int, law_name: str) -> None:
-        """Refuse to fit more parameters than there are runs (runs with weight 0 do not count).
+    def require_points(self, n_params: int, law_name: str, weights: np.ndarray | None = None) -> None:
+        """Refuse to fit more parameters than there are runs (runs with weight 0 do not count): weight from the
+        ``weight`` column, or ``weights`` when the fit is given its own.
 
         Raises
         ------
@@ -335,7 +344,7 @@ class Runs:
         --------
         >>> load_runs({"N": [1e8, 4e8, 1e9], "loss": [3.2, 2.9, 2.7]}).require_points(3, "power")
         """
-        points = int(np.count_nonzero(self.weights > 0))
+        points = int(np.count_nonzero((self.weights if weights is None else np.asarray(weights)) > 0))
         if points < n_params:
             counted = "points" if points == len(self) else "points with nonzero weight"
             raise DataError(
@@ -403,8 +412,8 @@ def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | No
     if frame.columns.has_duplicates:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise DataError(
-            f"The runs from {origin.described} have duplicate column names {_listing(duplicated)}. "
-            "Rename them so each column has one name."
+            f"The runs from {origin.described} have duplicate column names {_listing(duplicated)}, and lawfit will "
+            f"not pick one. {_DUPLICATE_FIX}"
         )
     if len(frame) == 0:
         raise DataError(
@@ -476,10 +485,13 @@ def _file_format(path: Path, format: str | None) -> str:
 
 
 def _read_file(path: Path, format: str) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"Cannot read runs from {str(path)!r}: no such file. Check the path.")
-    if path.is_dir():
-        raise DataError(f"Cannot read runs from {str(path)!r}: it is a directory. Give the path of a file.")
+    _check_regular_file(path, "runs")  # before any reading: a FIFO would block, /dev/zero never end
+    duplicated = _duplicate_columns(path, format)
+    if duplicated:
+        raise DataError(
+            f"The runs from {str(path)!r} have duplicate column names {_listing(duplicated)} in the file, and lawfit "
+            f"will not pick one. {_DUPLICATE_FIX}"
+        )
     try:
         if format == "csv":
             return pd.read_csv(path)
@@ -511,6 +523,107 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             "pip install 'lawfit[parquet]', or save the runs as CSV."
         ) from None
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def _file_kind(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file ("no such file", "a FIFO (named pipe)", ...), else None.
+
+    Links are followed. Only a regular file has an end that a reader is sure to reach: a FIFO or a socket waits for a
+    writer, and a character device such as /dev/zero never ends.
+
+    >>> _file_kind(Path("/dev/null")), _file_kind(Path("/")), _file_kind(Path("/no/such/file"))
+    ('a character device', 'a directory', 'no such file')
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as error:
+        return f"not readable ({error.strerror or type(error).__name__})"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+
+
+def _check_regular_file(path: Path, what: str) -> None:
+    """Refuse, before opening it, a path that is not a regular file (see :func:`_file_kind`)."""
+    kind = _file_kind(path)
+    if kind is None:
+        return
+    if kind == "no such file":
+        raise DataError(f"Cannot read {what} from {str(path)!r}: no such file. Check the path.")
+    if kind == "a directory":
+        raise DataError(f"Cannot read {what} from {str(path)!r}: it is a directory. Give the path of a file.")
+    raise DataError(
+        f"Cannot read {what} from {str(path)!r}: it is {kind}, not a regular file, and reading it could wait "
+        "forever or never end. Save the data to a file and give its path."
+    )
+
+
+class _Keys(dict):
+    """A parsed JSON object that remembers the keys it gave more than once (a plain dict keeps the last)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _keys_hook(pairs: list[tuple[str, Any]]) -> _Keys:
+    keys = _Keys(pairs)
+    if len(keys) < len(pairs):
+        keys.repeated = tuple(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+    return keys
+
+
+def _json_repeated(document: Any) -> list[str]:
+    """Keys given twice in the objects that name columns: a dict of columns, or each record of a list."""
+    objects = [document] if isinstance(document, dict) else document if isinstance(document, list) else []
+    return [key for item in objects if isinstance(item, _Keys) for key in item.repeated]
+
+
+def _duplicate_columns(path: Path, format: str) -> list[str]:
+    """Column names that the file gives more than once, read from the file itself, sorted.
+
+    Readers hide them: pandas renames a CSV's second 'loss' to 'loss.1' (so a column genuinely named 'loss.1' cannot be
+    told from it by name), keeps the last of a JSON object's repeated keys, and pyarrow fails on a Parquet file's. So
+    the header row, the Parquet schema or the JSON objects are read again here. ``format`` is ``csv``, ``tsv``,
+    ``sniffed`` (CSV with the separator guessed, as pandas' python engine does), ``parquet``, ``json`` or ``jsonl``.
+    A file that cannot be parsed gives none: its reader then says what is wrong with it.
+    """
+    try:
+        if format == "parquet":
+            import pyarrow.parquet
+
+            names: list[Any] = list(pyarrow.parquet.read_schema(path).names)
+        elif format in ("json", "jsonl"):
+            from pandas.io.common import get_handle  # the decompression that read_json infers from the suffix
+
+            with get_handle(path, "r", compression="infer", encoding="utf-8") as handle:
+                if format == "json":
+                    return sorted(set(_json_repeated(json.load(handle.handle, object_pairs_hook=_keys_hook))))
+                repeated = {
+                    key
+                    for line in handle.handle
+                    if line.strip()
+                    for key in _json_repeated([json.loads(line, object_pairs_hook=_keys_hook)])
+                }
+                return sorted(repeated)
+        else:
+            options: dict[str, Any] = {"csv": {"sep": ","}, "tsv": {"sep": "\t"}}.get(
+                format, {"sep": None, "engine": "python"}
+            )
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, na_filter=False, **options)
+            # Empty names are not duplicates: pandas names them 'Unnamed: 3' and so on.
+            names = list(header.iloc[0]) if len(header) else []
+    except (ValueError, OSError, ImportError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        return []
+    counts = Counter(str(name) for name in names if str(name) != "")
+    return sorted(name for name, count in counts.items() if count > 1)
 
 
 def _resolve_columns(

@@ -10,15 +10,18 @@ from typing import Any
 
 __all__ = [
     "BoundWarning",
+    "CacheWarning",
     "CalibrationWarning",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "ExtrapolationWarning",
     "FitFileError",
     "FormulaError",
     "IdentifiabilityWarning",
     "LawfitError",
     "LawfitWarning",
+    "OutputError",
 ]
 
 
@@ -36,6 +39,11 @@ class FormulaError(LawfitError):
 
 class FitFileError(LawfitError):
     """A saved fit could not be read back."""
+
+
+class OutputError(LawfitError):
+    """An output file cannot, or may not, be written: its folder is missing, the disk is full, or it would
+    overwrite a file that lawfit did not write, an input, or a link (``force`` allows those three)."""
 
 
 class LawfitWarning(UserWarning):
@@ -60,6 +68,8 @@ class LawfitWarning(UserWarning):
                 BoundWarning,
                 ExtrapolationWarning,
                 CalibrationWarning,
+                CacheWarning,
+                DataWarning,
             )
         }
         cls = kinds.get(record.get("kind", ""), LawfitWarning)
@@ -83,6 +93,17 @@ class ExtrapolationWarning(LawfitWarning):
     """A prediction lies beyond ``data["limit"]`` times the largest training value of ``data["input"]``."""
 
 
+class DataWarning(LawfitWarning):
+    """Part of an input could not be read and was left out, as ``data`` tells (the file, what was kept, what was
+    not and why): a damaged or truncated TensorBoard event file is read up to its first bad record."""
+
+
 class CalibrationWarning(LawfitWarning):
     """A forecast interval could not be calibrated on the runs (``data["reason"]``): the interval given instead is
     the uncalibrated interval for a new run, which does not widen with the distance of extrapolation."""
+
+
+class CacheWarning(LawfitWarning):
+    """lawfit does not use its disk cache of compiled programs (``data["folder"]``, for ``data["reason"]``): a folder
+    that another user owns, or that group or others may write, could hand lawfit a program that computes something
+    else. Each process then compiles its programs again, which costs seconds, not results."""

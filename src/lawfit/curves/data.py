@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import _check_regular_file, _duplicate_columns
 from ..errors import DataError
-from .schedule import from_logged, schedules_from
+from .schedule import MAX_SCHEDULE_STEPS, MAX_STEP, from_logged, schedules_from
 
 __all__ = ["Curve", "load_curves"]
 
@@ -39,12 +40,13 @@ class Curve:
             raise DataError(f"Run {self.name!r} needs one loss per logged step.")
         if step.size and (not np.all(np.isfinite(step.astype(np.float64))) or np.any(step != np.round(step))):
             raise DataError(f"The steps of run {self.name!r} must be whole numbers.")
-        step = step.astype(np.int64)
+        # Compared before the cast to int64, which would wrap a step of 2**63 or more round to a negative one.
         if np.any(step < 1) or np.any(step >= lr.size):
             raise DataError(
                 f"Run {self.name!r} has losses at steps outside 1..{lr.size - 1}, the steps its schedule covers; "
                 "give a schedule as long as the run (steps=...)."
             )
+        step = step.astype(np.int64)
         bad = ~np.isfinite(loss) | (loss <= 0)
         if bad.any():
             raise DataError(
@@ -111,7 +113,7 @@ def load_curves(
                 )
             logged = table[["step", "lr"]].dropna()
             length = steps.get(name) if isinstance(steps, Mapping) else steps
-            length = int(length) if length is not None else int(np.nanmax(step)) + 1
+            length = length if length is not None else _schedule_length(table, name)
             s = logged["step"].to_numpy(dtype=np.float64)
             dense = s.size == length and np.array_equal(np.sort(s), np.arange(length))
             lr = from_logged(s, logged["lr"].to_numpy(dtype=np.float64), length)
@@ -126,10 +128,30 @@ def load_curves(
     return curves
 
 
+def _schedule_length(table: pd.DataFrame, run: str) -> int:
+    """The last logged step + 1, refused beyond MAX_SCHEDULE_STEPS before a schedule of that length is built."""
+    step = table["step"].to_numpy(dtype=np.float64)
+    last = int(np.argmax(step))
+    if step[last] + 1 > MAX_SCHEDULE_STEPS:
+        raise DataError(
+            f"Run {run!r} logs step {_step_text(step[last])} (index {table.index[last]}), so its per-step schedule "
+            f"would have more than the {MAX_SCHEDULE_STEPS:,} steps lawfit builds (8 bytes a step). Check that the "
+            "step column counts optimizer steps, not tokens or samples, and fix or drop that row."
+        )
+    return int(step[last]) + 1
+
+
+def _step_text(value: Any) -> str:
+    """A step as written: whole numbers exactly, however large (``f"{2.0**63:g}"`` would round them)."""
+    number = float(value)
+    return str(int(value)) if number.is_integer() else f"{number:.17g}"
+
+
 def _tables(data: Any, columns: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     if isinstance(data, Mapping) and data and all(isinstance(v, (pd.DataFrame, str, Path)) for v in data.values()):
         return {str(name): _canonical(_read(table, columns), columns, str(name)) for name, table in data.items()}
-    table = _canonical(_read(data, columns), columns, None)
+    where = str(data) if isinstance(data, (str, Path)) else None
+    table = _canonical(_read(data, columns), columns, None, where)
     if "run" not in table:  # one run: named after its file
         return {Path(data).stem if isinstance(data, (str, Path)) else "run": table}
     return {str(name): group.drop(columns="run") for name, group in table.groupby("run", sort=False)}
@@ -142,6 +164,8 @@ def _read(data: Any, columns: Mapping[str, str]) -> pd.DataFrame:
         path = Path(data)
         if not path.exists():
             raise DataError(f"No such file: {path}. Give a table of step, loss (lr, run) rows or a tracker's log.")
+        if not path.is_dir():
+            _check_regular_file(path, "training curves")  # before reading: a FIFO would block, /dev/zero never end
         table = _read_table(path) if path.is_file() else None
         if table is not None and (columns or {"step", "loss"} <= set(table.columns)):
             return table
@@ -155,6 +179,13 @@ def _read(data: Any, columns: Mapping[str, str]) -> pd.DataFrame:
 
 def _read_table(path: Path) -> pd.DataFrame | None:
     suffix = path.suffix.lower()
+    format = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".csv": "sniffed", ".tsv": "sniffed"}
+    duplicated = _duplicate_columns(path, format.get(suffix, "sniffed")) if suffix in (*format, ".txt") else []
+    if duplicated:
+        raise DataError(
+            f"{path} has duplicate column names {', '.join(map(repr, duplicated))}, and lawfit will not pick one. "
+            "Rename or drop all but one of each (then map the one to use with --col NAME=COLUMN if its name changes)."
+        )
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path)
@@ -167,7 +198,16 @@ def _read_table(path: Path) -> pd.DataFrame | None:
     return None
 
 
-def _canonical(table: pd.DataFrame, columns: Mapping[str, str], run: str | None) -> pd.DataFrame:
+def _canonical(
+    table: pd.DataFrame, columns: Mapping[str, str], run: str | None, where: str | None = None
+) -> pd.DataFrame:
+    if table.columns.has_duplicates:
+        duplicated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+        raise DataError(
+            f"The curve table{f' of run {run!r}' if run else ''} has duplicate column names "
+            f"{', '.join(map(repr, duplicated))}, and lawfit will not pick one. Rename or drop all but one of each "
+            "(then map the one to use with columns={'loss': 'COLUMN'} if its name changes)."
+        )
     rename = {source: name for name, source in columns.items()}
     missing = [source for source in rename if source not in table.columns]
     if missing:
@@ -186,4 +226,13 @@ def _canonical(table: pd.DataFrame, columns: Mapping[str, str], run: str | None)
             out[name] = pd.to_numeric(out[name], errors="coerce")
     if out["step"].isna().any():
         raise DataError("The step column has missing or non-numeric values; every row needs its step.")
+    huge = out["step"].to_numpy(dtype=np.float64) > MAX_STEP
+    if huge.any():  # int64 would wrap a step of 2**63 or more round to a negative one
+        first = int(np.flatnonzero(huge)[0])
+        of = f" of run {run!r}" if run else f" of {where!r}" if where else ""
+        raise DataError(
+            f"{int(huge.sum())} row(s){of} have a step above {MAX_STEP:.0e}, more optimizer steps than any training "
+            f"run takes (first: index {out.index[first]}, step {_step_text(out['step'].iloc[first])}). Check that the "
+            "step column counts optimizer steps, not tokens, samples or time, and fix or drop those rows."
+        )
     return out.sort_values("step", kind="stable")

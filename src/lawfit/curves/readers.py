@@ -10,10 +10,13 @@ every logged learning-rate point, from which the schedule can be rebuilt. Every 
 from, ``{"loss": ..., "lr": ... or None}``; both compare with ``==``, so tables read from several sources can be
 joined with :func:`pandas.concat`. A value logged twice at one step keeps the later one.
 
-A loss that is infinite is refused with a :class:`~lawfit.errors.DataError`, as is every other input that
-cannot be read, rather than dropped; so is a loss that is NaN where the source tells a logged NaN from a step
-without a loss (TensorBoard events, MLflow metric files and histories). Where it does not (an empty cell of a
-W&B export or of a curve table), NaN means "not logged at this step".
+A loss that is infinite is refused with a :class:`~lawfit.errors.DataError`, as is a step above
+:data:`~lawfit.curves.schedule.MAX_STEP`, a file with two columns of one name, anything but a regular file (a FIFO
+would block the reader, /dev/zero never end), and every other input that cannot be read, rather than dropped; so
+is a loss that is NaN where the source tells a logged NaN from a step without a loss (TensorBoard events, MLflow
+metric files and histories). Where it does not (an empty cell of a W&B export or of a curve table), NaN means "not
+logged at this step". A damaged TensorBoard event file is read up to its first bad record, with a
+:class:`~lawfit.errors.DataWarning` (see :func:`read_tensorboard`).
 
 When no tag or key is given, the loss is the first of ``loss``, ``train/loss``, ``train_loss``,
 ``training_loss``, ``lm_loss``, ``train/lm_loss``, ``loss/train`` that the source holds, and the learning rate
@@ -23,10 +26,17 @@ the first of ``lr``, ``learning_rate``, ``train/lr``, ``train/learning_rate``, `
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import mmap
 import os
 import re
+import struct
+import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..data import _check_regular_file, _duplicate_columns, _file_kind
+from ..errors import DataError, DataWarning
+from .schedule import MAX_STEP
 
 __all__ = ["read_curves", "read_mlflow", "read_tensorboard", "read_wandb"]
 
@@ -57,6 +69,11 @@ def read_tensorboard(
     Scalars are read with TensorBoard's own ``EventAccumulator``, keeping every point, both those written as
     scalars (``tensorboardX``, TF1) and those written as tensors of the scalars plugin
     (``torch.utils.tensorboard``, TF2).
+
+    Every record of an event file is checked first: its length, and both CRC-32C checksums (of the length and of
+    the data), against the file's size. A file with a bad record (a flipped bit, a length beyond the end of the
+    file, a last record cut short) is read up to that record, and a :class:`~lawfit.errors.DataWarning` says how
+    many records after which step could not be read; when no file has a readable record, it is refused.
 
     Parameters
     ----------
@@ -81,8 +98,9 @@ def read_tensorboard(
     Raises
     ------
     DataError
-        If tensorboard is not installed, the path is missing, holds no event files or no readable scalars,
-        a run lacks the loss tag or logs no loss, or a loss is NaN or infinite.
+        If tensorboard is not installed, the path is missing, an event file is not a regular file, the event files
+        hold no readable record or no scalars, a run lacks the loss tag or logs no loss, or a loss is NaN or
+        infinite.
 
     Examples
     --------
@@ -92,24 +110,40 @@ def read_tensorboard(
     """
     source = _existing(path)
     event_accumulator, tensor_util = _tensorboard()
-    logs = {name: _load_events(target, event_accumulator) for name, target in _event_runs(source).items()}
-    tags = {name: _scalar_tags(log, event_accumulator) for name, log in logs.items()}
-    tags = {name: present for name, present in tags.items() if present}
-    if not tags:
-        readable = any(_has_events(log) for log in logs.values())
-        holds = "no scalars" if readable else "no readable events: they are empty or corrupt"
+    runs = _event_runs(source)
+    scans = {name: [_scan_events(file) for file in _event_files(target)] for name, target in runs.items()}
+    damaged = [scan for found in scans.values() for scan in found if scan.problem is not None]
+    if damaged and not any(scan.records for found in scans.values() for scan in found):
         raise DataError(
-            f"The event files in {str(source)!r} hold {holds}. Give the log directory of a training run that "
-            "logged its loss as a scalar (SummaryWriter.add_scalar)."
+            f"The event files in {str(source)!r} hold no readable events: they are empty or corrupt "
+            f"({damaged[0].path.name}: {damaged[0].problem}). Give the log directory of a training run that logged "
+            "its loss as a scalar (SummaryWriter.add_scalar)."
         )
-    choice = {"noun": "tag", "where": str(source)}
-    loss_tag = _choose(loss_tag, _LOSS_KEYS, tags, what="loss", option="loss_tag", **choice)
-    lr_tag = _choose(lr_tag, _LR_KEYS, tags, what="lr", option="lr_tag", **choice)
-    loss = _concat([_points(name, *_event_scalars(logs[name], loss_tag, tensor_util)) for name in tags])
-    lr = _concat(
-        [_points(name, *_event_scalars(logs[name], lr_tag, tensor_util)) for name in tags if lr_tag in tags[name]]
-    )
-    return _curve_table(loss, lr, source=source, loss_tag=loss_tag, lr_tag=lr_tag, run=run)
+    with tempfile.TemporaryDirectory(prefix="lawfit-events-") if damaged else contextlib.nullcontext() as scratch:
+        logs = {
+            name: _load_events(_readable(runs[name], scans[name], scratch, index), event_accumulator)
+            for index, name in enumerate(runs)
+        }
+        tags = {name: _scalar_tags(log, event_accumulator) for name, log in logs.items()}
+        tags = {name: present for name, present in tags.items() if present}
+        if not tags:
+            readable = any(_has_events(log) for log in logs.values())
+            holds = "no scalars" if readable else "no readable events: they are empty or corrupt"
+            raise DataError(
+                f"The event files in {str(source)!r} hold {holds}. Give the log directory of a training run that "
+                "logged its loss as a scalar (SummaryWriter.add_scalar)."
+            )
+        choice = {"noun": "tag", "where": str(source)}
+        loss_tag = _choose(loss_tag, _LOSS_KEYS, tags, what="loss", option="loss_tag", **choice)
+        lr_tag = _choose(lr_tag, _LR_KEYS, tags, what="lr", option="lr_tag", **choice)
+        loss = _concat([_points(name, *_event_scalars(logs[name], loss_tag, tensor_util)) for name in tags])
+        lr = _concat(
+            [_points(name, *_event_scalars(logs[name], lr_tag, tensor_util)) for name in tags if lr_tag in tags[name]]
+        )
+    table = _curve_table(loss, lr, source=source, loss_tag=loss_tag, lr_tag=lr_tag, run=run)
+    for scan in damaged:  # said only once the table stands: a refused read says why in its error instead
+        warnings.warn(scan.warning(), stacklevel=2)
+    return table
 
 
 def read_wandb(
@@ -267,7 +301,9 @@ def read_curves(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
 def _points(run: str, steps: Any, values: Any) -> pd.DataFrame:
     """Logged points of one series of one run, in logged order: run, step, value."""
     values = np.asarray(values, dtype=np.float64)
-    steps = np.asarray(steps, dtype=np.float64)
+    steps = np.asarray(steps)
+    # Integer steps (event files, MLflow) stay exact: float64 would round those above 2**53.
+    steps = steps.astype(np.int64 if np.issubdtype(steps.dtype, np.signedinteger) else np.float64)
     return pd.DataFrame({"run": pd.Series([run] * len(values), dtype=str), "step": steps, "value": values})
 
 
@@ -323,6 +359,15 @@ def _latest(points: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
             f"{np.count_nonzero(~valid)} {name} value(s) in {where!r} have a step that is missing, negative or "
             f"not a whole number (first: run {first['run']!r}, step {first['step']}). Steps must be whole "
             "numbers >= 0: fix or drop those rows."
+        )
+    # Checked as float64, before the cast to int64: a step of 2**63 or more would wrap round to a negative one.
+    huge = steps > MAX_STEP
+    if huge.any():
+        first = points.loc[huge].iloc[0]
+        raise DataError(
+            f"{np.count_nonzero(huge)} {name} value(s) in {where!r} have a step above {MAX_STEP:.0e}, more optimizer "
+            f"steps than any training run takes (first: run {first['run']!r}, step {int(first['step'])}). Check "
+            "that the step column counts optimizer steps, not tokens, samples or time, and fix or drop those rows."
         )
     latest = points.astype({"step": np.int64}).drop_duplicates(["run", "step"], keep="last")
     latest = latest.sort_values(["run", "step"], kind="stable", ignore_index=True)
@@ -454,6 +499,311 @@ def _event_runs(source: Path) -> dict[str, Path]:
         )
     named = {folder.relative_to(source).as_posix(): folder for folder in folders}
     return {source.resolve().name if name == "." else name: folder for name, folder in named.items()}
+
+
+def _event_files(target: Path) -> list[Path]:
+    """The event files that TensorBoard reads for a run: the file itself, or those directly in the folder."""
+    if not target.is_dir():
+        return [target]
+    return sorted(entry for entry in target.iterdir() if "tfevents" in entry.name and not entry.is_dir())
+
+
+@dataclass(frozen=True)
+class _EventScan:
+    """One event file, checked record by record: how much of it is whole, and why reading stops where it does.
+
+    ``records`` records are whole (``end`` bytes from the start); ``problem`` says what is wrong with the next one
+    (None when the file is whole), ``unread`` how many records are left unread from it on (None when a bad length
+    leaves the rest of the file without a frame to count by), ``last_step`` the step of the last whole record.
+    """
+
+    path: Path
+    size: int
+    records: int = 0
+    end: int = 0
+    problem: str | None = None
+    unread: int | None = None
+    last_step: int | None = None
+
+    def warning(self) -> DataWarning:
+        lost = (
+            f"{self.unread} record{'s' if self.unread != 1 else ''}"
+            if self.unread is not None
+            else f"the last {self.size - self.end:,} bytes"
+        )
+        after = "from its start" if self.records == 0 else f"after step {self.last_step}"
+        message = (
+            f"{lost} unreadable {after} in {str(self.path)!r}: record {self.records + 1} (at byte {self.end:,}) "
+            f"{self.problem}. Read the {self.records} records before it; copy the log again if it is whole where it "
+            "was written."
+        )
+        return DataWarning(
+            message,
+            file=str(self.path),
+            records_read=self.records,
+            records_unreadable=self.unread,
+            bytes_unreadable=self.size - self.end,
+            last_step=self.last_step,
+            reason=self.problem,
+        )
+
+
+# An event file is a sequence of records: the data's length (uint64, little-endian), the masked CRC-32C of those 8
+# bytes, the data (a serialised Event), and the masked CRC-32C of the data (TensorFlow's record_writer.cc).
+_RECORD_HEAD = struct.Struct("<Q")
+_FRAME = 16  # bytes of a record beside its data: the length, and the two checksums
+
+
+def _scan_events(file: Path) -> _EventScan:
+    """Check every record of an event file: framing against the file's size, and both checksums.
+
+    The file is mapped, not read: memory stays bounded by the records of one batch, whatever the file's size or
+    the lengths its records claim (each is checked against the bytes left before it is trusted).
+    """
+    _check_regular_file(file, "TensorBoard events")
+    with open(file, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            return _EventScan(file, 0)
+        view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            return _scan_view(file, view)
+        finally:
+            with contextlib.suppress(BufferError):  # an exception's traceback may still hold an array on it
+                view.close()
+
+
+def _scan_view(file: Path, view: mmap.mmap) -> _EventScan:
+    size = len(view)
+    starts, lengths = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    found_starts, found_lengths = [], []
+    position = 0
+    while size - position >= 12:
+        (length,) = _RECORD_HEAD.unpack_from(view, position)
+        if length > size - position - _FRAME:  # never trusted beyond the bytes that are there
+            break
+        found_starts.append(position)
+        found_lengths.append(length)
+        position += _FRAME + length
+        if len(found_starts) >= 1 << 16:  # keep the Python lists short
+            starts = np.concatenate([starts, np.asarray(found_starts, np.int64)])
+            lengths = np.concatenate([lengths, np.asarray(found_lengths, np.int64)])
+            found_starts, found_lengths = [], []
+    starts = np.concatenate([starts, np.asarray(found_starts, np.int64)])
+    lengths = np.concatenate([lengths, np.asarray(found_lengths, np.int64)])
+    framed = starts.size
+    data = np.frombuffer(view, dtype=np.uint8)
+    # The record where framing stopped has its length checked too, when the file holds it whole.
+    heads = np.append(starts, position) if size - position >= 12 else starts
+    bad_head = _masked_crc32c(data, heads, np.full(heads.size, 8)) != _uint32_at(data, heads + 8)
+    bad_data = _masked_crc32c(data, starts + 12, lengths) != _uint32_at(data, starts + 12 + lengths)
+    del data
+    bad = np.flatnonzero(bad_head[:framed] | bad_data)
+    if bad.size:
+        first = int(bad[0])
+        end = int(starts[first])
+        if bad_head[first]:
+            problem, unread = "has a length that fails its checksum", None
+        else:
+            problem = "has data that fail their checksum"
+            # The records after it can be counted while their lengths check out up to the end of the file.
+            countable = not bad_head[first:].any() and position == size
+            unread = framed - first if countable else None
+    elif position < size:
+        first, end = framed, position
+        if size - position < 12:
+            problem, unread = f"is cut short: the file ends {size - position} bytes into it", 1
+        elif bad_head[framed]:
+            problem, unread = "has a length that fails its checksum", None
+        else:
+            (claimed,) = _RECORD_HEAD.unpack_from(view, position)
+            problem = (
+                f"is cut short: it claims {claimed:,} bytes of data, and the file ends {size - position - 12:,} "
+                "bytes later"
+            )
+            unread = 1
+    else:
+        return _EventScan(file, size, framed, size)
+    last_step = _event_step(view, int(starts[first - 1]), int(lengths[first - 1])) if first else None
+    return _EventScan(file, size, first, end, problem, unread, last_step)
+
+
+def _event_step(view: mmap.mmap, start: int, length: int) -> int | None:
+    """The step of the Event in the record at ``start``, or None if it does not parse."""
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    try:
+        return int(Event.FromString(view[start + 12 : start + 12 + length]).step)
+    except Exception:  # a record whose checksum holds but whose data are no Event: the error is not ours to name
+        return None
+
+
+def _readable(target: Path, scans: Sequence[_EventScan], scratch: str | None, index: int) -> Path:
+    """``target`` when its event files are whole; else a copy in ``scratch`` holding their whole records only.
+
+    TensorBoard's reader would stop at a bad record too, but without a word, and it reads a record's data by the
+    length the record claims before checking anything; so it is given only what was checked.
+    """
+    if all(scan.problem is None for scan in scans) or scratch is None:
+        return target
+    folder = Path(scratch) / str(index)
+    folder.mkdir()
+    for scan in scans:
+        copy = folder / scan.path.name
+        if scan.problem is None:
+            try:
+                os.symlink(scan.path.resolve(), copy)
+            except OSError:
+                _copy_prefix(scan.path, copy, scan.size)
+        else:
+            _copy_prefix(scan.path, copy, scan.end)
+    return folder / target.name if not target.is_dir() else folder
+
+
+def _copy_prefix(source: Path, target: Path, size: int) -> None:
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        left = size
+        while left > 0:
+            chunk = reader.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            writer.write(chunk)
+            left -= len(chunk)
+
+
+# --- CRC-32C (Castagnoli), vectorised ----------------------------------------------------------------------------
+# No dependency of lawfit computes it (zlib's crc32 is another polynomial), and TensorBoard's own, in pure Python,
+# reads about 7 MB/s. This one reads 30-70 MB/s: the CRC is linear, so a message's CRC is the XOR of each byte's
+# contribution, looked up by its distance from the end of its 1 KiB block; the blocks, and then the 1 MiB segments
+# of longer messages, are folded together by tables that append a block's (a segment's) worth of zero bytes.
+
+_CRC32C_POLY = 0x82F63B78  # reflected
+_CRC_BLOCK = 1 << 10
+_CRC_SEGMENT = 1 << 20  # also the bytes handled at once: a few tens of MB of temporaries
+_U8, _U32 = np.uint32(0xFF), np.uint32(0xFFFFFFFF)
+
+
+def _after_zero_byte(state: np.ndarray, table: np.ndarray) -> np.ndarray:
+    return (state >> np.uint32(8)) ^ table[state & _U8]
+
+
+@functools.cache
+def _crc_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Byte-at-distance table (flat, ``[distance * 256 + byte]``), the initial state after k zero bytes, and the
+    tables appending a block and a segment of zero bytes to a state (one per byte of the state)."""
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> np.uint32(1)) ^ np.uint32(_CRC32C_POLY), table >> np.uint32(1))
+    at = np.empty((_CRC_BLOCK, 256), dtype=np.uint32)
+    at[0] = table
+    for distance in range(1, _CRC_BLOCK):
+        at[distance] = _after_zero_byte(at[distance - 1], table)
+    initial = np.empty(_CRC_BLOCK + 1, dtype=np.uint32)
+    initial[0] = _U32
+    for count in range(1, _CRC_BLOCK + 1):
+        initial[count] = _after_zero_byte(initial[count - 1 : count], table)[0]
+    basis = np.arange(256, dtype=np.uint32)[None, :] << (np.uint32(8) * np.arange(4, dtype=np.uint32)[:, None])
+    block = basis
+    for _ in range(_CRC_BLOCK):
+        block = _after_zero_byte(block, table)
+    segment = basis
+    for _ in range(_CRC_SEGMENT // _CRC_BLOCK):
+        segment = _append_zeros(segment, block)
+    return at.reshape(-1), initial, block, segment
+
+
+def _append_zeros(state: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """The CRC state after the zero bytes that ``tables`` stand for (it is linear: one lookup per byte)."""
+    return (
+        tables[0][state & _U8]
+        ^ tables[1][(state >> np.uint32(8)) & _U8]
+        ^ tables[2][(state >> np.uint32(16)) & _U8]
+        ^ tables[3][state >> np.uint32(24)]
+    )
+
+
+def _fold(first: np.ndarray, counts: np.ndarray, parts: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """For each i, the CRC state of ``counts[i]`` consecutive parts from ``parts[first[i]]``: Horner's rule."""
+    order = np.argsort(-counts, kind="stable")  # the longest first, so those still going are a prefix
+    state = parts[first[order]]
+    remaining = counts[order]
+    for j in range(1, int(remaining[0]) if remaining.size else 0):
+        going = int(np.count_nonzero(remaining > j))
+        state[:going] = _append_zeros(state[:going], tables) ^ parts[first[order[:going]] + j]
+    out = np.empty_like(state)
+    out[order] = state
+    return out
+
+
+def _crc32c(data: np.ndarray, starts: Any, lengths: Any) -> np.ndarray:
+    """CRC-32C of each ``data[start : start + length]``, as uint32.
+
+    >>> hex(_crc32c(np.frombuffer(b"123456789", dtype=np.uint8), [0], [9])[0])
+    '0xe3069283'
+    """
+    segment = _crc_tables()[3]
+    starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+    out = np.zeros(starts.size, dtype=np.uint32)  # the CRC of no bytes is 0
+    some = np.flatnonzero(lengths > 0)
+    if some.size == 0:
+        return out
+    # Segments aligned on each message's end, so only a message's first segment is short.
+    n = lengths[some]
+    count = -(-n // _CRC_SEGMENT)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    message = np.repeat(np.arange(some.size), count)
+    ordinal = np.arange(message.size) - first[message]
+    head = n - (count - 1) * _CRC_SEGMENT
+    start = starts[some][message] + np.where(ordinal > 0, head[message] + (ordinal - 1) * _CRC_SEGMENT, 0)
+    length = np.where(ordinal > 0, _CRC_SEGMENT, head[message])
+    states = np.empty(message.size, dtype=np.uint32)
+    ends = np.cumsum(length)
+    low = 0
+    while low < message.size:
+        high = max(int(np.searchsorted(ends, ends[low] - length[low] + _CRC_SEGMENT, side="right")), low + 1)
+        states[low:high] = _segment_states(data, start[low:high], length[low:high], ordinal[low:high] == 0)
+        low = high
+    out[some] = _fold(first, count, states, segment) ^ _U32
+    return out
+
+
+def _segment_states(data: np.ndarray, start: np.ndarray, length: np.ndarray, opens: np.ndarray) -> np.ndarray:
+    """CRC state of each segment, from 0, or from the initial 0xFFFFFFFF for those that open their message."""
+    at, initial, block, _ = _crc_tables()
+    count = -(-length // _CRC_BLOCK)
+    head = length - (count - 1) * _CRC_BLOCK
+    offset = np.concatenate([[0], np.cumsum(length)[:-1]])
+    position = np.arange(int(length.sum()), dtype=np.int64) + np.repeat(start - offset, length)
+    distance = np.repeat(start + length - 1, length) - position  # from the segment's end, so blocks align on it
+    contributions = at[(distance % _CRC_BLOCK) * 256 + data[position]]
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    segment = np.repeat(np.arange(length.size), count)
+    ordinal = np.arange(segment.size) - first[segment]
+    blocks = np.bitwise_xor.reduceat(
+        contributions, offset[segment] + np.where(ordinal > 0, head[segment] + (ordinal - 1) * _CRC_BLOCK, 0)
+    )
+    # The initial state, carried through the zero bytes of the first block, joins the first block.
+    blocks[first[opens]] ^= initial[head[opens]]
+    return _fold(first, count, blocks, block)
+
+
+def _masked_crc32c(data: np.ndarray, starts: Any, lengths: Any) -> np.ndarray:
+    """The CRC-32C as TFRecord stores it: rotated right by 15 bits, plus 0xa282ead8."""
+    crc = _crc32c(data, starts, lengths)
+    return ((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(0xA282EAD8)
+
+
+def _uint32_at(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The little-endian uint32 at each of ``starts``."""
+    if starts.size == 0:
+        return np.zeros(0, dtype=np.uint32)
+    octets = data[starts[:, None] + np.arange(4)].astype(np.uint32)
+    return (
+        octets[:, 0]
+        | (octets[:, 1] << np.uint32(8))
+        | (octets[:, 2] << np.uint32(16))
+        | (octets[:, 3] << np.uint32(24))
+    )
 
 
 def _load_events(target: Path, event_accumulator: ModuleType) -> Any:
@@ -608,6 +958,12 @@ def _mlflow_metric(file: Path) -> tuple[np.ndarray, np.ndarray]:
                 f"Cannot read MLflow metric file {str(file)!r}: line {number} is {line!r}, not 'timestamp value "
                 "step'. The file is corrupt: fix or remove that line."
             ) from None
+        if abs(steps[-1]) > MAX_STEP:  # refused before int64, which a step of 2**63 or more would overflow
+            raise DataError(
+                f"MLflow metric file {str(file)!r} has step {steps[-1]} on line {number}, above {MAX_STEP:.0e}: more "
+                "optimizer steps than any training run takes. Check what the run logged as its step, and fix or "
+                "remove that line."
+            )
     return np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=np.float64)
 
 
@@ -661,9 +1017,13 @@ def _unique_names(names: Mapping[str, str]) -> dict[str, str]:
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:
+    """The path of a directory or a regular file; anything else is refused before it is opened."""
     source = Path(path)
-    if not source.exists():
+    kind = _file_kind(source)
+    if kind == "no such file":
         raise DataError(f"Cannot read training curves from {str(source)!r}: no such file or directory. Check the path.")
+    if kind != "a directory":
+        _check_regular_file(source, "training curves")
     return source
 
 
@@ -675,6 +1035,7 @@ def _existing_file(path: str | os.PathLike[str]) -> Path:
 
 
 def _text(file: Path) -> str:
+    _check_regular_file(file, "an MLflow file")
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -688,6 +1049,12 @@ def _read_table(source: Path) -> pd.DataFrame:
         raise DataError(
             f"Cannot read {str(source)!r}: its suffix is not one of {_listing(list(_TABLE_SUFFIXES))}. Give a "
             "CSV, JSON or JSON Lines export, a TensorBoard event file, or a log directory."
+        )
+    duplicated = _duplicate_columns(source, {"CSV": "csv", "JSON": "json"}.get(kind, "jsonl"))
+    if duplicated:
+        raise DataError(
+            f"{str(source)!r} has duplicate column names {_listing(duplicated)}, and lawfit will not pick one. Rename "
+            "or drop all but one of each (then name the one to use with loss_key=... or --col if its name changes)."
         )
     try:
         if kind == "CSV":

@@ -15,10 +15,20 @@ import numpy as np
 
 from ..errors import DataError
 
-__all__ = ["KINDS", "from_logged", "parse_schedule", "schedule"]
+__all__ = ["KINDS", "MAX_SCHEDULE_STEPS", "MAX_STEP", "from_logged", "parse_schedule", "schedule"]
 
 #: Schedule shapes after the warmup.
 KINDS = ("constant", "cosine", "linear", "wsd", "stages")
+
+#: The largest step a curve may log. Steps are optimizer updates: 10**12 of them take 30 years at one a
+#: millisecond, a million times the longest language-model runs (about 10**6 steps). A larger step is a token or
+#: sample count, a timestamp or a corrupt value, and would wrap round in int64 from 2**63 on.
+MAX_STEP = 10**12
+
+#: The longest schedule lawfit builds. A schedule holds the learning rate of every step, 8 bytes each, and a fit
+#: holds a few such arrays: 10**8 steps take 800 MB an array, 100 times the longest runs; a longer one is built
+#: only from a mistaken step (a token count, say) and would exhaust the memory rather than fit.
+MAX_SCHEDULE_STEPS = 10**8
 
 
 def schedule(
@@ -54,7 +64,7 @@ def schedule(
     """
     if kind not in KINDS:
         raise DataError(f"Unknown schedule kind {kind!r}. Known: {', '.join(KINDS)}.")
-    steps, warmup = _count(steps, "steps", 1), _count(warmup, "warmup", 0)
+    steps, warmup = _count(steps, "steps", 1, MAX_SCHEDULE_STEPS), _count(warmup, "warmup", 0)
     if warmup >= steps:
         raise DataError(f"The warmup ({warmup} steps) must be shorter than the schedule ({steps} steps).")
     peak, final = _rate(peak, "peak"), _rate(final, "final")
@@ -117,7 +127,7 @@ def from_logged(step: Sequence[int] | np.ndarray, lr: Sequence[float] | np.ndarr
     step, lr = step[order], lr[order]
     if step[0] > 0:
         step, lr = np.r_[0.0, step], np.r_[0.0, lr]
-    return np.interp(np.arange(_count(steps, "steps", 1), dtype=np.float64), step, lr)
+    return np.interp(np.arange(_count(steps, "steps", 1, MAX_SCHEDULE_STEPS), dtype=np.float64), step, lr)
 
 
 _DESCRIPTION = re.compile(r"^\s*(\w+)\s*(?::\s*(.*))?$")
@@ -181,13 +191,25 @@ def _number(value: str, key: str, text: str) -> Any:
     try:
         number = float(value)
     except ValueError:
-        raise DataError(f"The schedule option {key} must be a number. Got {value!r} in {text!r}.") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise DataError(f"The schedule option {key} must be a number, not inf or nan. Got {value!r} in {text!r}.")
     return int(number) if key in ("steps", "warmup", "decay_start", "stage start") else number
 
 
-def _count(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or int(value) < low:
+def _count(value: Any, name: str, low: int, high: int | None = None) -> int:
+    try:
+        whole = not isinstance(value, bool) and float(value).is_integer()
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or int(value) < low:
         raise DataError(f"The schedule's {name} must be a whole number >= {low}. Got {value!r}.")
+    if high is not None and int(value) > high:
+        raise DataError(
+            f"The schedule's {name} must be at most {high:,} (MAX_SCHEDULE_STEPS): lawfit holds the learning rate of "
+            f"every step, 8 bytes each. Got {int(value):,}; check that it counts optimizer steps, not tokens or "
+            "samples."
+        )
     return int(value)
 
 
