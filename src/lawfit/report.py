@@ -29,6 +29,7 @@ import base64
 import html
 import io
 import math
+import os
 import platform
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import plot
+from ._files import check_output, write_atomic
 from .data import Runs, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, calibrate, fit
@@ -94,6 +96,7 @@ def write_report(
     title: str | None = None,
     command: str | None = None,
     max_rows: int = 50,
+    force: bool = False,
 ) -> Path:
     """Fit, bootstrap, back-test and plan, and write it all as one self-contained HTML page.
 
@@ -138,6 +141,10 @@ def write_report(
         The command that made the report, shown in its metadata (the command line passes its own).
     max_rows : int
         At most this many runs in the runs table and held-out runs in the back-test's table.
+    force : bool
+        Overwrite ``path`` even if it is not a report that lawfit wrote, is the runs file, or is a symbolic link
+        (replaced itself, not its target). Checked before any work; the page is written atomically, so ``path`` is
+        either the old file or the complete new page.
 
     Returns
     -------
@@ -159,7 +166,8 @@ def write_report(
     _require_matplotlib()
     _check_options(bootstrap, level, backtest_level, max_rows, law, loss, delta, compute, by, cut, holdout)
     _check_law_options(law, weight_growth, candidates)
-    path = Path(path)
+    inputs = (runs,) if isinstance(runs, str | os.PathLike) else ()
+    path = check_output(path, inputs=inputs, force=force, kinds=("report",))
     the_runs = load_runs(runs, columns=columns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LawfitWarning)
@@ -181,10 +189,8 @@ def write_report(
             backtest_level=backtest_level,
         )
         page = _page(results, level=level, title=title, command=command, max_rows=max_rows)
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise LawfitError(f"Cannot write the report to '{path}': {exc.strerror}. Choose a writable path.") from None
+    check_output(path, inputs=inputs, force=force, kinds=("report",))  # again: the work may have taken hours
+    write_atomic(path, page, what="the report")
     _warn_again(caught)
     return path
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._files import write_atomic
 from ..errors import LawfitError
 
 COLUMNS = ("run", "step", "loss", "lr", "N", "D", "C")
@@ -138,15 +139,15 @@ class Recorder:
         return json.dumps(record, allow_nan=False) + "\n"
 
     def _rewrite(self, rows: pd.DataFrame) -> None:
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with open(temporary, "w", encoding="utf-8", newline="") as file:
-            if self._csv:
-                file.write(",".join(COLUMNS) + "\r\n")
-            for row in rows.itertuples(index=False):
-                values = list(row)
-                values[1], values[4], values[5] = int(values[1]), int(values[4]), int(values[5])
-                file.write(self._format(values))
-        os.replace(temporary, self.path)
+        """Replace the file by ``rows`` atomically: killed midway, the file keeps all its earlier rows."""
+        text = io.StringIO()
+        if self._csv:
+            text.write(",".join(COLUMNS) + "\r\n")
+        for row in rows.itertuples(index=False):
+            values = list(row)
+            values[1], values[4], values[5] = int(values[1]), int(values[4]), int(values[5])
+            text.write(self._format(values))
+        write_atomic(self.path, text.getvalue(), what=f"the rows of {OWNER}")
 
     def _read(self) -> pd.DataFrame:
         empty = pd.DataFrame({name: pd.Series(dtype=_DTYPES.get(name, "object")) for name in COLUMNS})
