@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._records import Fields
 from .data import Runs, budget_groups
 from .errors import LawfitError
 from .laws import Law
@@ -383,17 +384,49 @@ class Calibration:
         }
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> Calibration:
+    def from_dict(cls, record: Mapping[str, Any], *, fields: Fields | None = None, path: str = "") -> Calibration:
+        """Rebuild a calibration from :meth:`to_dict`'s output, each field checked: a bad one raises a
+        :class:`~lawfit.FitFileError` naming it (``fields`` say where the record comes from, ``path`` is its place in
+        a larger record).
+
+        >>> Calibration.from_dict({"by": "C", "top": 1e21, "sigma0": 0.01, "note": "too few runs"}).describe()
+        'uncalibrated: too few runs'
+        >>> Calibration.from_dict({"by": "C", "top": "nan", "sigma0": 0.01})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lawfit.errors.FitFileError: Field 'top' of the saved calibration must be a finite number; got 'nan'. ...
+        """
+        fields = fields or Fields("the saved calibration")
+        record = fields.as_obj(record, path or "calibration")
+        note = fields.text(record, "note", path, default="")
+        calibrated = not note  # an uncalibrated record keeps only why, and the scatter of the runs
+        by = fields.text(record, "by", path, choices=("C", "N", "D") if calibrated else ("C", "N", "D", ""))
+        top = fields.number(record, "top", path, finite=calibrated, nan=not calibrated)
+        if calibrated and top <= 0:
+            raise fields.error(fields.path(path, "top"), "a finite number > 0", record["top"])
+        cuts = fields.vector(record, "cuts", path, default=[], finite=True)
+        distance = fields.vector(record, "distance", path, default=[], finite=True)
+        n = len(distance)
+        what = "one per back-test error, as many as 'distance' has"
+        error = fields.vector(record, "error", path, default=[], length=n, finite=calibrated, what=what)
+        index_path = fields.path(path, "cut_index")
+        index = fields.get(record, "cut_index", path, [])
+        if not isinstance(index, list) or len(index) != n:
+            raise fields.error(index_path, f"a list of {n:,} whole numbers ({what})", index)
+        cut = f"the index of a cut in 'cuts' (0 to {len(cuts) - 1})" if cuts.size else "an index into 'cuts' (empty)"
+        for i, item in enumerate(index):
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < len(cuts):
+                raise fields.error(fields.path(index_path, i), cut, item)
         return cls(
-            by=str(record["by"]),
-            top=float(record["top"]),
-            sigma0=float(record["sigma0"]),
-            k=float(record["k"]),
-            distance=np.asarray(record.get("distance", []), dtype=np.float64),
-            error=np.asarray([float(e) for e in record.get("error", [])], dtype=np.float64),
-            cut_index=np.asarray(record.get("cut_index", []), dtype=np.int64),
-            cuts=tuple(record.get("cuts", ())),
-            note=str(record.get("note", "")),
+            by=by,
+            top=top,
+            sigma0=fields.number(record, "sigma0", path, minimum=0.0),
+            k=fields.number(record, "k", path, default=0.0, minimum=0.0),
+            distance=distance,
+            error=error,
+            cut_index=np.asarray(index, dtype=np.int64),
+            cuts=tuple(cuts),
+            note=note,
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._records import Fields, read_json_object
 from ..errors import FitFileError, LawfitError
 from ..laws import Law
 from ..objectives import Objective
@@ -150,10 +151,19 @@ class CurveFit:
             record["selection"] = [{**row, "folds": dict(row["folds"])} for row in self.selection]
         return record
 
-    def save(self, path: str | Path) -> None:
-        """Write the fit as JSON; :func:`load_curve_fit` reads it back."""
-        record = {"lawfit_curve_fit": 1, **self.to_dict(), "spec": dict(self.law.spec)}
-        Path(path).write_text(json.dumps(record, indent=1))
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write the fit as JSON, atomically; :func:`load_curve_fit` reads it back. Returns the path.
+
+        ``path`` ends as the complete new fit or, if the write fails or the process is killed, as it was. A file
+        that is not a curve fit saved by lawfit, or a symbolic link, is refused unless ``force`` (which replaces a
+        link itself, not its target).
+        """
+        from .. import __version__
+        from .._files import check_output, write_atomic
+
+        path = check_output(path, force=force, kinds=("curve_fit",))
+        record = {"lawfit_curve_fit": 1, "lawfit_version": __version__, **self.to_dict(), "spec": dict(self.law.spec)}
+        return write_atomic(path, json.dumps(record, indent=1) + "\n", what="the curve fit")
 
     def summary(self) -> str:
         lines = [
@@ -209,37 +219,91 @@ def _percent(value: float) -> str:
 
 
 def load_curve_fit(path: str | Path) -> CurveFit:
-    """A curve fit saved by :meth:`CurveFit.save`."""
+    """A curve fit saved by :meth:`CurveFit.save`.
+
+    Nothing in the file is trusted: a file over 64 MB is refused before it is read, and every field is checked (the
+    law and its options, parameters named as the law's and finite, the candidates' table of ``auto``), so that a
+    damaged or hand-edited file gives one :class:`~lawfit.FitFileError` naming the file, the field and what it must
+    be.
+    """
+    record = read_json_object(path, "curve fit file", cannot="Could not read")
+    return _read_curve_fit(record, Fields(f"the curve fit file '{path}'", fix=_FIX))
+
+
+_FIX = "Save the curve fit again, or correct that field."
+_VERSION = 1  # of the saved curve fit's format
+
+
+def _read_curve_fit(record: Mapping[str, Any], fields: Fields) -> CurveFit:
+    if "lawfit_curve_fit" not in record:
+        if record.get("schema") == "lawfit.fit":
+            raise FitFileError(
+                f"{fields.subject} is a fit of a law to runs, not a loss-curve fit: read it with lawfit.load_fit (on "
+                "the command line: lawfit predict)."
+            )
+        raise FitFileError(f"{fields.subject} is not a curve fit saved by lawfit (lawfit curve fit ... -o FIT.json).")
+    fields.version(record, "lawfit_curve_fit", _VERSION, "curve fit format")
+    fields.text(record, "lawfit_version", "", default="")
+    fields.text(record, "formula", "", default="")
+    spec = fields.obj(record, "spec", "", default={})
+    if "builtin" in spec:
+        name = fields.text(spec, "builtin", "spec", choices=tuple(CURVE_LAWS))
+    else:  # a file from before the spec named the law
+        name = fields.text(record, "law", "", choices=tuple(CURVE_LAWS))
+    fields.text(record, "law", "", default="")
+    options = {}
+    for key in spec:
+        if key not in ("builtin", "fixed"):
+            options[key] = fields.number(spec, key, "spec")
+    held = fields.obj(spec, "fixed", "spec", default=None) or {}  # parameters held by Law.fix
+    for key in held:
+        fields.number(held, key, "spec.fixed")
     try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise FitFileError(f"Could not read the curve fit {path}: {exc}.") from None
-    if not isinstance(record, dict) or record.get("lawfit_curve_fit") != 1:
-        raise FitFileError(f"{path} is not a curve fit saved by lawfit (lawfit curve fit ... -o FIT.json).")
-    spec = dict(record.get("spec", {}))
-    name = spec.pop("builtin", record.get("law"))
-    held = spec.pop("fixed", {})  # a law with parameters held by Law.fix
-    law = curve_law(name, **spec)
-    law = law.fix(**held) if held else law
-    params = record.get("params", {})
-    if set(params) != set(law.param_names):
-        raise FitFileError(f"{path}: the parameters {sorted(params)} do not match the {name} law's.")
-    selection = record.get("selection")
-    if selection is not None and not (
-        isinstance(selection, list) and all(isinstance(row, dict) and "folds" in row for row in selection)
-    ):
-        raise FitFileError(f"{path}: its 'selection' is not a list of candidate rows; save the fit again.")
+        law = curve_law(name, **options)
+        law = law.fix(**held) if held else law
+    except (LawfitError, TypeError, ValueError) as exc:
+        raise fields.invalid("spec", str(exc)) from None
     return CurveFit(
         law,
-        {k: float(params[k]) for k in law.param_names},
-        float(record["objective"]),
-        bool(record["converged"]),
-        str(record["message"]),
-        tuple(record["curves"]),
-        int(record["n_points"]),
-        str(record.get("objective_name", "")),
-        selection=None if selection is None else tuple(selection),
+        fields.params(record, "params", "", law.param_names, law.name),
+        fields.number(record, "objective", "", finite=False, minimum=0.0),
+        fields.boolean(record, "converged", ""),
+        fields.text(record, "message", ""),
+        tuple(fields.texts(record, "curves", "")),
+        fields.integer(record, "n_points", "", minimum=0),
+        fields.text(record, "objective_name", "", default=""),
+        selection=_read_selection(record, fields),
     )
+
+
+def _read_selection(record: Mapping[str, Any], fields: Fields) -> tuple[dict[str, Any], ...] | None:
+    """The candidates' table of ``auto``: one row per law, with the same left-out curves in each."""
+    rows = fields.objects(record, "selection", "", "the candidates of law 'auto' (or null)", default=None)
+    if rows is None:
+        return None
+    checked: list[dict[str, Any]] = []
+    for at, row in rows:
+        folds = fields.obj(row, "folds", at)
+        if checked and list(folds) != list(checked[0]["folds"]):
+            names = ", ".join(checked[0]["folds"])
+            raise fields.invalid(f"{at}.folds", f"it must name the curves of the first row's folds ({names})")
+        checked.append(
+            {
+                "law": fields.text(row, "law", at),
+                "n_params": fields.integer(row, "n_params", at, minimum=1),
+                "loso_error": _error(fields, row, "loso_error", at),
+                "folds": {name: _error(fields, folds, name, f"{at}.folds") for name in folds},
+                "converged": fields.boolean(row, "converged", at, default=True),
+                "chosen": fields.boolean(row, "chosen", at),
+            }
+        )
+    return tuple(checked)
+
+
+def _error(fields: Fields, record: Mapping[str, Any], key: str, at: str) -> float:
+    # An error that could not be scored is saved as inf (or NaN, or null): it reads as inf.
+    value = fields.number(record, key, at, default=None, finite=False, nan=True, minimum=0.0)
+    return math.inf if value is None or math.isnan(value) else value
 
 
 def fit_curves(
