@@ -126,6 +126,32 @@ def load_runs_from(args: argparse.Namespace) -> Any:
     return load_runs(path, columns=columns).drop_highest_loss(args.drop_highest_loss)
 
 
+def add_force_option(p: argparse.ArgumentParser, metavar: str = "FILE") -> None:
+    """``--force``: overwrite the output even if lawfit did not write it; read back by :func:`check_output_of`."""
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=f"overwrite {metavar} even if lawfit did not write it, or it is an input, or a link (replaced itself)",
+    )
+
+
+def check_output_of(args: argparse.Namespace, path: str, *, inputs: Sequence[Any] = (), kinds: Sequence[str]) -> Any:
+    """Check the output ``path`` before any work (see :func:`lawfit._files.check_output`), with ``--force``."""
+    from .._files import check_output
+
+    return check_output(path, inputs=inputs, force=args.force, kinds=kinds, force_hint="--force")
+
+
+def runs_files(args: argparse.Namespace) -> list[str]:
+    """The files the runs options read: FILE, or the bundled data set's file."""
+    from .. import datasets
+
+    files = [args.file] if args.file is not None else []
+    if getattr(args, "dataset", None) in datasets.DATASETS:
+        files.append(str(datasets.path(args.dataset)))
+    return files
+
+
 def _option_value(text: str) -> Any:
     for kind in (int, float):
         try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from ._common import pairs
+from ._common import add_force_option, check_output_of, pairs
+from ._output import dumps_strict
 
 _LAWS = ("multipower", "multipower_fixed", "annealing")
 
@@ -40,7 +40,8 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
     p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit")
+    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
+    add_force_option(p, "FIT.json")
 
     p = sub.add_parser("predict", help="predict the loss curve under a schedule from a saved curve fit")
     p.add_argument("fit", metavar="FIT.json")
@@ -122,18 +123,20 @@ def _with_schedule(curve: Any, text: str) -> Any:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from ..curves import fit_curves
 
+    if args.output:  # before any work
+        check_output_of(args, args.output, inputs=[*args.files, *args.test], kinds=("curve_fit",))
     curves, unmatched = _curves(args.files, args)
     tests, unmatched_test = _curves(args.test, args) if args.test else ([], unmatched)
     _check_names(unmatched & unmatched_test, curves + tests)
     f = fit_curves(curves, args.law, lam=args.lam)
     scores = f.evaluate(tests) if tests else None
     if args.output:
-        f.save(args.output)
+        f.save(args.output, force=args.force)
     if args.json:
         record = f.to_dict()
         if scores is not None:
             record["test"] = scores.to_dict(orient="records")
-        print(json.dumps(record))
+        print(dumps_strict(record))
         return 0
     print(f.summary())
     for c in curves:
@@ -164,7 +167,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         steps = np.unique(np.r_[np.linspace(0, lr.size - 1, 11)[1:].astype(int)])
     loss = f.predict(lr, steps)
     if args.json:
-        print(json.dumps({"law": f.law.name, "step": steps.tolist(), "loss": loss.tolist()}))
+        print(dumps_strict({"law": f.law.name, "step": steps.tolist(), "loss": loss.tolist()}))
         return 0
     print(f"{'step':>10}  {'lr':>10}  {'loss':>10}")
     for s, value in zip(steps, loss, strict=True):
@@ -195,7 +198,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         fit_on=finished,
     )
     if args.json:
-        print(json.dumps({**result.to_dict(), "schedule": curve.note}))
+        print(dumps_strict({**result.to_dict(), "schedule": curve.note}))
         return 0
     print(result.summary())
     print(f"note       {curve.name}: {curve.note}; the forecast is at the schedule's last step")

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ._common import (
     LAW_HELP,
+    add_force_option,
     add_law_options,
     add_objective_options,
     add_runs_options,
     add_split_options,
     candidates_of,
+    check_output_of,
     law_from,
     law_of,
     load_runs_from,
     pairs,
+    runs_files,
 )
+from ._output import dumps_strict
 
 
 def add_verbs(verbs: Any) -> None:
@@ -41,7 +44,8 @@ def add_verbs(verbs: Any) -> None:
         "--resample", choices=("run", "group"), default="run", help="resample single runs or whole groups (run)"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit")
+    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
+    add_force_option(p, "FIT.json")
 
     p = verbs.add_parser(
         "predict",
@@ -87,7 +91,8 @@ def add_verbs(verbs: Any) -> None:
     add_objective_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
-    verbs.add_parser("demo", help="fit the bundled Chinchilla data; print it, write a figure and a report")
+    p = verbs.add_parser("demo", help="fit the bundled Chinchilla data; print it, write a figure and a report")
+    add_force_option(p, f"{_DEMO_DIR}/fit.png and report.html")
     verbs.add_parser("datasets", help="list the bundled data sets and their files")
 
 
@@ -130,6 +135,8 @@ def _fit_record(f: Any, level: float = 0.95) -> dict[str, Any]:
 def _cmd_fit(args: argparse.Namespace) -> int:
     import lawfit
 
+    if args.output:  # before any work: a fit of hours must not end in a refusal, nor overwrite its own runs
+        check_output_of(args, args.output, inputs=runs_files(args), kinds=("fit",))
     runs = load_runs_from(args)
     if args.x and args.law not in ("power", "bnsl"):
         raise lawfit.LawfitError("--x only applies to --law power and --law bnsl; for others name the inputs.")
@@ -150,9 +157,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.bootstrap:
         f.intervals(args.level)  # a bad --level fails here, before anything is written
     if args.output:
-        f.save(args.output)
+        f.save(args.output, force=args.force)
     if args.json:
-        print(json.dumps(_fit_record(f, args.level)))
+        print(dumps_strict(_fit_record(f, args.level)))
     else:
         print(f.summary(args.level))
         if args.output:
@@ -179,7 +186,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         weight_growth=args.weight_growth,
         candidates=candidates_of(args),
     )
-    print(json.dumps(result.to_dict()) if args.json else result.summary())
+    print(dumps_strict(result.to_dict()) if args.json else result.summary())
     return 0
 
 
@@ -206,7 +213,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         delta=args.delta,
         weight_growth=args.weight_growth,
     )
-    print(json.dumps(result.to_dict()) if args.json else result.summary())
+    print(dumps_strict(result.to_dict()) if args.json else result.summary())
     return 0
 
 
@@ -240,6 +247,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             interval = f.predict_interval(args.level, of=kind, **sizes)
         bounds = [np.broadcast_to(b, predicted.shape) for b in interval]
         fallback = [w.message for w in caught if isinstance(w.message, lawfit.CalibrationWarning)]
+        for item in caught:  # the rest (no finite draw at a point, a loaded fit that did not converge) go on
+            if not isinstance(item.message, lawfit.CalibrationWarning):
+                warnings.warn(item.message, stacklevel=1)
         if fallback:
             kind, note = "run", f"uncalibrated: {fallback[0].data['reason']}"
         elif kind == "forecast":
@@ -255,7 +265,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 low=bounds[0].tolist(),
                 high=bounds[1].tolist(),
             )
-        print(json.dumps(record))
+        print(dumps_strict(record))
         return 0
     if bounds is not None:
         print(f"interval   {args.level:.0%} {_INTERVAL_WORDS[kind]}" + (f"; {note}" if note else ""))
@@ -280,6 +290,7 @@ _INTERVAL_WORDS = {
 def _cmd_demo(args: argparse.Namespace) -> int:
     import lawfit
 
+    folder = _demo_folder(args)
     runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
     print("Chinchilla Approach 3 on the bundled data (Hoffmann et al. 2022 Figure 4, reconstructed by Besiroglu")
     print("et al. 2024), the 5 highest-loss runs dropped as they did, Huber (delta=1e-3) on log loss, summed.\n")
@@ -292,35 +303,42 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     frontier = lawfit.plan.compute_optimal(f, [1e21, 1e22, 1e23, 5.76e23])
     print(frontier.summary().split("\n", 2)[2])
     print("Chinchilla itself, at 5.76e23 FLOPs, has 70B parameters trained on 1.4T tokens: 20 tokens per parameter.")
-    _demo_files(f, runs, Path(_DEMO_DIR))
+    _demo_files(f, runs, folder, force=args.force)
     return 0
 
 
 _DEMO_DIR = "lawfit-demo"  # in the current directory, so the demo never writes into an installed package
 
 
-def _demo_files(f: Any, runs: Any, folder: Path) -> None:
-    """The demo's figure and report, with 1,000 bootstrap draws for the bands and intervals."""
-    import lawfit
-
-    from ..report import write_report
+def _demo_folder(args: argparse.Namespace) -> Path:
+    """The demo's folder, made, with its figure and report checked before any work."""
+    from ..errors import LawfitError
 
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise lawfit.LawfitError(
+        raise LawfitError(
             "The demo's figure and report need matplotlib; install it with pip install 'lawfit[plot]'."
         ) from None
+    folder = Path(_DEMO_DIR)
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
-        raise lawfit.LawfitError(f"Cannot create the folder '{folder}': {exc.strerror}. Run it elsewhere.") from None
+        raise LawfitError(f"Cannot create the folder '{folder}': {exc.strerror}. Run it elsewhere.") from None
+    check_output_of(args, str(folder / "fit.png"), kinds=("figure",))
+    check_output_of(args, str(folder / "report.html"), kinds=("report",))
+    return folder
+
+
+def _demo_files(f: Any, runs: Any, folder: Path, *, force: bool) -> None:
+    """The demo's figure and report, with 1,000 bootstrap draws for the bands and intervals."""
+    import lawfit
+
+    from .._files import write_figure
+    from ..report import write_report
+
     boot = lawfit.fit(runs, f.law, bootstrap=1000, seed=0)  # with forecast intervals calibrated by scale
-    figure = folder / "fit.png"
-    try:
-        boot.plot(data=runs).savefig(figure, dpi=150)
-    except OSError as exc:
-        raise lawfit.LawfitError(f"Cannot write the figure to '{figure}': {exc.strerror}.") from None
+    figure = write_figure(boot.plot(data=runs), folder / "fit.png", dpi=150)
     report = write_report(
         runs,
         boot,
@@ -328,6 +346,7 @@ def _demo_files(f: Any, runs: Any, folder: Path) -> None:
         compute=[1e21, 1e22, 1e23, 5.76e23],
         title="lawfit demo: Chinchilla Approach 3 on the bundled data",
         command="lawfit demo",
+        force=force,
     )
     print(f"\nfigure     {figure}  (the runs, the law and its compute-optimal frontier, with a 95% bootstrap band)")
     print(f"report     {report}  (fit, diagnostics, back-test, forecast intervals, frontier and figures in one page)")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from ._common import add_runs_options, load_runs_from, numbers
+from ._output import dumps_strict
 
 
 def _add_fit_argument(p: argparse.ArgumentParser) -> None:
@@ -95,7 +95,7 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     from ..plan import compute_optimal
 
     frontier = compute_optimal(_load_fit(args.fit), numbers(args.compute), cost=args.cost, level=args.level)
-    print(json.dumps(frontier.to_dict()) if args.json else frontier.summary())
+    print(dumps_strict(frontier.to_dict()) if args.json else frontier.summary())
     return 0
 
 
@@ -103,7 +103,7 @@ def _cmd_target(args: argparse.Namespace) -> int:
     from ..plan import compute_for_loss
 
     frontier = compute_for_loss(_load_fit(args.fit), numbers(args.loss), cost=args.cost, level=args.level)
-    print(json.dumps(frontier.to_dict()) if args.json else frontier.summary())
+    print(dumps_strict(frontier.to_dict()) if args.json else frontier.summary())
     return 0
 
 
@@ -111,7 +111,7 @@ def _cmd_inference(args: argparse.Namespace) -> int:
     from ..plan import inference_optimal
 
     plan = inference_optimal(_load_fit(args.fit), args.loss, args.inference_tokens, cost=args.cost, level=args.level)
-    print(json.dumps(plan.to_dict()) if args.json else plan.summary())
+    print(dumps_strict(plan.to_dict()) if args.json else plan.summary())
     return 0
 
 
@@ -132,7 +132,7 @@ def _cmd_isoflop(args: argparse.Namespace) -> int:
         record = result.to_dict()
         if at is not None:
             record["at"] = {name: values.tolist() for name, values in at.items()}
-        print(json.dumps(record))
+        print(dumps_strict(record))
         return 0
     print(result.summary())
     if at is not None:
@@ -159,7 +159,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         quantity=args.quantity,
         cost=args.cost,
     )
-    print(json.dumps(result.to_dict()) if args.json else result.summary())
+    print(dumps_strict(result.to_dict()) if args.json else result.summary())
     return 0
 
 

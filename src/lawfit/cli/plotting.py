@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._common import add_runs_options, load_runs_from, numbers, pairs
+from ._common import add_force_option, add_runs_options, check_output_of, load_runs_from, numbers, pairs, runs_files
 
 _FIT_KINDS = ("fit", "residuals", "pairs", "calibration", "frontier")
 _KINDS = (*_FIT_KINDS, "isoflop")
@@ -35,6 +35,7 @@ def add_verbs(verbs: Any) -> None:
     )
     p.add_argument("--kind", default="fit", help=f"what to draw: {', '.join(_KINDS)} (fit)")
     p.add_argument("-o", "--output", metavar="FIG", help="the figure to write: .png, .pdf or .svg")
+    add_force_option(p, "FIG")
     p.add_argument("--data", metavar="RUNS", help="the runs to draw with a fit (kinds fit, residuals)")
     p.add_argument("--held-out", metavar="RUNS", help="runs not fitted, drawn hollow (kind fit; same --col)")
     p.add_argument("--x", choices=("N", "D", "C"), help="horizontal axis (fit, residuals); parabola axis (isoflop)")
@@ -49,6 +50,7 @@ def add_verbs(verbs: Any) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from .._files import write_figure
     from ..errors import LawfitError
 
     if args.kind not in _KINDS:
@@ -58,11 +60,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in _FORMATS:
         raise LawfitError(f"The figure {output} must end in .png, .pdf or .svg. Got {output.suffix or 'no suffix'!r}.")
+    inputs = [*runs_files(args), args.data, args.held_out]
+    check_output_of(args, args.output, inputs=inputs, kinds=("figure",))
     fig = _isoflop(args) if args.kind == "isoflop" else _from_fit(args)
-    try:
-        fig.savefig(output, dpi=args.dpi)
-    except OSError as exc:
-        raise LawfitError(f"Cannot write the figure to '{output}': {exc.strerror}. Choose a writable path.") from None
+    write_figure(fig, output, dpi=args.dpi)
     print(f"figure     {output} ({args.kind})")
     return 0
 

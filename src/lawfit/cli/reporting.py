@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
+    add_force_option,
     add_law_options,
     add_objective_options,
     add_runs_options,
     add_split_options,
     candidates_of,
+    check_output_of,
     law_of,
     load_runs_from,
     numbers,
+    runs_files,
 )
 
 _SUFFIXES = (".html", ".htm")
@@ -57,6 +60,7 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--title", help="the page's title (default: the law and the runs' source)")
     p.add_argument("--max-rows", type=int, default=50, metavar="K", help="runs shown in each table of runs (50)")
     p.add_argument("-o", "--output", metavar="REPORT.html", help="the page to write")
+    add_force_option(p, "REPORT.html")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -68,6 +72,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix.lower() not in _SUFFIXES:
         raise LawfitError(f"The report {output} must end in .html or .htm. Got {output.suffix or 'no suffix'!r}.")
+    check_output_of(args, args.output, inputs=runs_files(args), kinds=("report",))
     runs = load_runs_from(args)
     law = law_of(args)
     write_report(
@@ -90,6 +95,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title=args.title,
         command=_command_line(args),
         max_rows=args.max_rows,
+        force=args.force,
     )
     print(f"report     {output}")
     return 0
@@ -128,6 +134,8 @@ def _command_line(args: argparse.Namespace) -> str:
     for flag, value, default in options:
         if value is not None and value != default:
             words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if args.force:
+        words.append("--force")
     return shlex.join(words)
 
 
