@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
+from ._records import MISSING, Fields, read_json_object, show
 from .calibration import Calibration, NestedBacktests, growth_weights, nested_backtests, scale_of
 from .calibration import calibrate as _calibrate_law
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
-from .errors import CalibrationWarning, FitFileError, LawfitError, LawfitWarning
-from .laws import Law, resolve_law
+from .errors import CalibrationWarning, ConvergenceWarning, FitFileError, LawfitError, LawfitWarning
+from .laws import BUILTIN_LAWS, Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
-from .objectives import Objective
+from .objectives import LOSSES, Objective
 from .search import SearchOptions, search
 from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
@@ -121,12 +122,28 @@ class Fit:
         """
         values = _complete_inputs(self.law.inputs, inputs)
         self._check_extrapolation(values, extrapolation_limit)
+        self._check_converged()
         return self.law.predict(self.params, **values)
 
     def _check_extrapolation(self, values: Mapping[str, np.ndarray], limit: float) -> None:
         warning = extrapolation(values, self.data.get("ranges", {}), limit)
         if warning is not None:
             warnings.warn(warning, stacklevel=3)
+
+    def _check_converged(self) -> None:
+        # A fit made in this process warned when it was made; a loaded one (load_fit, from_dict) says so whenever it
+        # predicts, since whoever loads it may never have seen that warning.
+        source = self.__dict__.get("_source")
+        if source is not None and not self.converged:
+            detail = " ".join(self.message.split()).removeprefix("did not converge").lstrip(":;, ")
+            warnings.warn(
+                ConvergenceWarning(
+                    f"{source} did not converge{': ' + detail if detail else ''}; do not trust its predictions, and "
+                    "fit the runs again.",
+                    objective=self.objective,
+                ),
+                stacklevel=3,
+            )
 
     # -- uncertainty (needs bootstrap draws) ---------------------------------------------------------------------
     @property
@@ -172,15 +189,21 @@ class Fit:
         kind = self._interval_kind(of, values)
         level = _unc.check_level(level)
         self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
+        self._check_converged()
+        n_draws = 1 if self.bootstrap is None else self.bootstrap.n_resamples
         if kind == "forecast":
             cal = self.calibration
             if cal is not None and cal.calibrated:
-                predicted = self.law.predict(self.params, **values)
-                extra = 0.0
-                if self.bootstrap is not None:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        extra = np.nanvar(np.log(_unc.prediction_draws(self, values)), axis=0)
-                return cal.interval(predicted, cal.distance_of(self._scale(values)), level, extra)
+
+                def forecast(points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                    predicted = self.law.predict(self.params, **points)
+                    extra = 0.0
+                    if self.bootstrap is not None:
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            extra = np.nanvar(np.log(_unc.prediction_draws(self, points)), axis=0)
+                    return cal.interval(predicted, cal.distance_of(self._scale(points)), level, extra)
+
+                return _unc.over_points(values, n_draws, forecast)
             reason = cal.note if cal is not None else "the fit was not calibrated (fit with calibrate=True)"
             warnings.warn(
                 CalibrationWarning(
@@ -190,8 +213,8 @@ class Fit:
                 stacklevel=2,
             )
             kind = "run"
-        draws = _unc.prediction_draws(self, values) if kind == "law" else _unc.run_draws(self, values)
-        return _unc.percentile_interval(draws, level)
+        draws = _unc.prediction_draws if kind == "law" else _unc.run_draws
+        return _unc.over_points(values, n_draws, lambda points: _unc.percentile_interval(draws(self, points), level))
 
     def interval_of(self, **inputs: Any) -> str:
         """The interval :meth:`predict_interval` gives without ``of``: ``"forecast"`` when a target lies beyond the
@@ -318,54 +341,48 @@ class Fit:
             }
         )
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fit as JSON to ``path``; returns the path."""
-        path = Path(path)
-        try:
-            path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        except OSError as exc:
-            raise FitFileError(f"Cannot write the fit to '{path}': {exc.strerror}. Choose a writable path.") from None
-        return path
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write the fit as JSON to ``path``, atomically; returns the path.
+
+        ``path`` ends as the complete new fit or, if the write fails or the process is killed, as it was. A file
+        that is not a fit saved by lawfit, or a symbolic link, is refused unless ``force`` (which replaces a link
+        itself, not its target).
+
+        >>> import lawfit, os, tempfile
+        >>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
+        >>> path = f.save(os.path.join(tempfile.mkdtemp(), "fit.json"))
+        >>> lawfit.load_fit(f.save(path)).params == f.params  # a fit saved before is overwritten
+        True
+        """
+        from ._files import check_output, write_atomic
+
+        path = check_output(path, force=force, kinds=("fit",))
+        return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n", what="the fit")
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Fit:
-        """Rebuild a fit from :meth:`to_dict`'s output; a file from a newer schema is refused with a reason."""
-        if not isinstance(record, Mapping) or record.get("schema") != _SCHEMA:
-            raise FitFileError("This is not a lawfit fit: its 'schema' field is not 'lawfit.fit'.")
-        version = record.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
-            raise FitFileError(
-                f"This fit was written with schema version {version!r}, newer than this lawfit reads "
-                f"({SCHEMA_VERSION}); upgrade lawfit to read it."
-            )
-        try:
-            law = _law_from_spec(_restore(record["law"]["spec"]))
-            params = {k: float(v) for k, v in _restore(record["params"]).items()}
-            missing = set(law.param_names) - set(params)
-            if missing:
-                raise FitFileError(f"The saved fit lacks values for parameters {sorted(missing)} of its law.")
-            return cls(
-                law=law,
-                params={name: params[name] for name in law.param_names},
-                objective=float(_restore(record["objective"])),
-                n_points=int(record["n_points"]),
-                converged=bool(record["converged"]),
-                message=str(record["message"]),
-                loss=Objective(**record["loss"]),
-                data=_restore(record.get("data", {})),
-                search=_restore(record.get("search", {})),
-                lawfit_version=str(record.get("lawfit_version", "")),
-                bootstrap=Bootstrap.from_dict(record["bootstrap"]) if record.get("bootstrap") else None,
-                diagnostics=tuple(LawfitWarning.from_dict(w) for w in record.get("diagnostics", [])),
-                calibration=Calibration.from_dict(record["calibration"]) if record.get("calibration") else None,
-                selection=_restore(record["selection"]) if record.get("selection") else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FitFileError(f"The saved fit is incomplete or malformed ({exc!r}); save it again.") from None
+        """Rebuild a fit from :meth:`to_dict`'s output, every field checked: a bad one raises one
+        :class:`~lawfit.FitFileError` naming the field and what it must be. A fit from a newer schema is refused
+        with a reason. A rebuilt fit that did not converge warns whenever it predicts.
+
+        >>> import lawfit
+        >>> record = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla").to_dict()
+        >>> Fit.from_dict({**record, "params": {**record["params"], "alpha": "nan"}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lawfit.errors.FitFileError: Field 'params.alpha' of the saved fit must be a finite number; got 'nan'. ...
+        """
+        return _read_fit(record, Fields("the saved fit"), "This saved fit")
 
 
 def load_fit(path: str | Path) -> Fit:
     """Read a fit saved by :meth:`Fit.save`.
+
+    Nothing in the file is trusted: a file over 64 MB (:data:`lawfit._records.MAX_BYTES`) is refused before it is
+    read, and every field is checked (types, finite values, sizes, the law and its parameters, the shapes of the
+    bootstrap draws and calibration), so that a damaged or hand-edited file gives one :class:`~lawfit.FitFileError`
+    that names the file, the field (``params.alpha``) and what it must be. A fit that did not converge warns
+    (:class:`~lawfit.ConvergenceWarning`) whenever it predicts.
 
     >>> import lawfit, tempfile, os
     >>> f = lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla")
@@ -374,18 +391,169 @@ def load_fit(path: str | Path) -> Fit:
     True
     """
     path = Path(path)
+    record = read_json_object(path, "fit file")
+    return _read_fit(record, Fields(f"the fit file '{path}'"), f"The fit in '{path}'")
+
+
+def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
+    """A fit from a saved record, every field checked by ``fields``; ``source`` names the fit in the warning its
+    predictions give when it did not converge."""
+    where = fields.subject
+    if not isinstance(record, Mapping):
+        raise FitFileError(f"{where} is {show(record)}, not an object: it is not a fit saved by lawfit.")
+    schema = record.get("schema", MISSING)
+    if schema != _SCHEMA:
+        if "lawfit_curve_fit" in record:
+            raise FitFileError(
+                f"{where} is a loss-curve fit, not a fit of a law to runs: read it with lawfit.curves.load_curve_fit "
+                "(on the command line: lawfit curve predict)."
+            )
+        got = "it has none" if schema is MISSING else f"got {show(schema)}"
+        raise FitFileError(f"{where} is not a fit saved by lawfit: its field 'schema' must be '{_SCHEMA}'; {got}.")
+    fields.version(record, "schema_version", SCHEMA_VERSION, "fit schema")
+    law = _read_law(record, fields)
+    params = fields.params(record, "params", "", law.param_names, law.name)
+    n_points = fields.integer(record, "n_points", "", minimum=1)
+    boot = fields.obj(record, "bootstrap", "", default=None)
+    if boot is not None:
+        boot = Bootstrap.from_dict(boot, n_params=len(law.params), fields=fields, path="bootstrap")
+        if boot.residuals.size > n_points:
+            raise fields.error(
+                "bootstrap.residuals", f"a list of at most {n_points} numbers (one per run fitted)", record["bootstrap"]
+            )
+    cal = fields.obj(record, "calibration", "", default=None)
+    if cal is not None:
+        cal = Calibration.from_dict(cal, fields=fields, path="calibration")
+        if cal.by and not (cal.by in law.inputs or (cal.by == "C" and {"N", "D"} <= set(law.inputs))):
+            raise fields.invalid("calibration.by", f"law {law.name} reads {', '.join(law.inputs)}, not {cal.by}")
+    fitted = Fit(
+        law=law,
+        params=params,
+        objective=fields.number(record, "objective", "", finite=False, minimum=0.0),
+        n_points=n_points,
+        converged=fields.boolean(record, "converged", ""),
+        message=fields.text(record, "message", ""),
+        loss=_read_objective(record, fields),
+        data=_read_data(record, fields),
+        search=_read_search(record, fields),
+        lawfit_version=fields.text(record, "lawfit_version", "", default=""),
+        bootstrap=boot,
+        diagnostics=_read_diagnostics(record, fields),
+        calibration=cal,
+        selection=_read_selection(record, fields),
+    )
+    object.__setattr__(fitted, "_source", source)  # not a field: a copy made by replace() was not loaded
+    return fitted
+
+
+def _read_law(record: Mapping[str, Any], fields: Fields) -> Law:
+    saved = fields.obj(record, "law", "")
+    fields.text(saved, "name", "law", default="")
+    fields.text(saved, "formula", "law", default="")
+    spec = fields.obj(saved, "spec", "law")
+    if "formula" in spec:
+        fields.text(spec, "formula", "law.spec")
+        settings = fields.obj(spec, "params", "law.spec", default=None) or {}
+        for name, setting in settings.items():
+            at = f"law.spec.params.{name}"
+            fields.as_obj(setting, at)
+            for key in setting:
+                if key not in ("lower", "upper", "scale", "grid"):
+                    raise fields.invalid(f"{at}.{key}", "a parameter's settings are lower, upper, scale and grid")
+            fields.number(setting, "lower", at, default=None, finite=False)
+            fields.number(setting, "upper", at, default=None, finite=False)
+            fields.text(setting, "scale", at, default=None, choices=("linear", "log"))
+            fields.vector(setting, "grid", at, default=None, finite=True)
+        for key in spec:
+            if key not in ("formula", "params", "fixed"):
+                raise fields.invalid(f"law.spec.{key}", "the spec of a formula holds its formula, params and fixed")
+    else:
+        fields.text(spec, "builtin", "law.spec", choices=tuple(BUILTIN_LAWS))
+        for key, value in spec.items():
+            if key not in ("builtin", "fixed") and not isinstance(value, str | int | float):
+                raise fields.error(f"law.spec.{key}", "a string or a number (an option of the law)", value)
+    fixed = fields.obj(spec, "fixed", "law.spec", default=None) or {}
+    for name in fixed:
+        fields.number(fixed, name, "law.spec.fixed")
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise FitFileError(f"Cannot read the fit file '{path}': {exc.strerror}.") from None
+        return _law_from_spec(_restore(spec))
+    except (LawfitError, TypeError, ValueError, RecursionError) as exc:
+        raise fields.invalid("law.spec", str(exc) or type(exc).__name__) from None
+
+
+def _read_objective(record: Mapping[str, Any], fields: Fields) -> Objective:
+    saved = fields.obj(record, "loss", "")
+    for key in saved:
+        if key not in ("loss", "delta", "reduction", "weight_growth"):
+            raise fields.invalid(f"loss.{key}", "the objective's settings are loss, delta, reduction, weight_growth")
+    settings = {
+        "loss": fields.text(saved, "loss", "loss", default=None, choices=LOSSES),
+        "delta": fields.number(saved, "delta", "loss", default=None, minimum=0.0),
+        "reduction": fields.text(saved, "reduction", "loss", default=None, choices=("sum", "mean")),
+        "weight_growth": fields.number(saved, "weight_growth", "loss", default=None, minimum=0.0),
+    }
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FitFileError(f"The fit file '{path}' is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
-    try:
-        return Fit.from_dict(record)
-    except FitFileError as exc:
-        raise FitFileError(f"'{path}': {exc}") from None
+        return Objective(**{key: value for key, value in settings.items() if value is not None})
+    except LawfitError as exc:
+        raise fields.invalid("loss", str(exc)) from None
+
+
+def _read_data(record: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    data = fields.obj(record, "data", "", default={})
+    fields.text(data, "source", "data", default="")
+    fields.texts(data, "notes", "data", default=[])
+    derived = fields.obj(data, "derived", "data", default={})
+    for name in derived:
+        fields.text(derived, name, "data.derived")
+    ranges = fields.obj(data, "ranges", "data", default={})
+    checked = {}
+    for name in ranges:
+        what = "the smallest and the largest value in the runs"
+        low, high = fields.vector(ranges, name, "data.ranges", length=2, finite=True, what=what)
+        if low > high:
+            raise fields.invalid(f"data.ranges.{name}", f"its smallest value {low:g} is above its largest {high:g}")
+        checked[name] = [float(low), float(high)]
+    return {**_restore(data), "ranges": checked} if ranges else _restore(data)
+
+
+def _read_search(record: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    figures = fields.obj(record, "search", "", default={})
+    for key in ("n_starts", "n_polished", "n_agree", "steps"):
+        fields.integer(figures, key, "search", default=None, minimum=0)
+    fields.number(figures, "gradient_norm", "search", default=None, finite=False, nan=True)
+    fields.texts(figures, "at_bounds", "search", default=None)
+    return _restore(figures)
+
+
+def _read_diagnostics(record: Mapping[str, Any], fields: Fields) -> tuple[LawfitWarning, ...]:
+    found = []
+    for at, item in fields.objects(record, "diagnostics", "", "warnings", default=None) or []:
+        fields.text(item, "kind", at)
+        fields.text(item, "message", at)
+        if "message" in (fields.obj(item, "data", at, default=None) or {}):
+            raise fields.invalid(f"{at}.data.message", "a warning's figures may not be named 'message'")
+        found.append(LawfitWarning.from_dict(_restore(item)))
+    return tuple(found)
+
+
+def _read_selection(record: Mapping[str, Any], fields: Fields) -> list[dict[str, Any]] | None:
+    rows = fields.objects(record, "selection", "", "the candidates of law 'auto' (or null)", default=None) or []
+    checked = [
+        {
+            **_restore(row),
+            "law": fields.text(row, "law", at),
+            "weight_growth": fields.number(row, "weight_growth", at, default=0.0, minimum=0.0),
+            "n_params": fields.integer(row, "n_params", at, minimum=1),
+            "score": fields.number(row, "score", at, default=None, finite=False, nan=True),
+            "per_cut": fields.vector(row, "per_cut", at, default=[]).tolist(),
+            "max_abs_rel_error": fields.number(row, "max_abs_rel_error", at, default=None, finite=False, nan=True),
+            "converged": fields.boolean(row, "converged", at, default=None),
+            "chosen": fields.boolean(row, "chosen", at),
+            "note": fields.text(row, "note", at, default=""),
+        }
+        for at, row in rows
+    ]
+    return checked or None
 
 
 def fit(
@@ -491,7 +659,7 @@ def fit(
     elif grid is not None:
         the_grid = np.asarray(grid, dtype=np.float64)
 
-    runs.require_points(len(the_law.params), the_law.name)
+    runs.require_points(len(the_law.params), the_law.name, base)
     inputs = runs.inputs(the_law.inputs)
     y = runs.column(the_law.target)
     if objective.in_log_space and not np.all(y > 0):
@@ -622,6 +790,16 @@ def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[st
     for k in needed:
         if np.any(~np.isfinite(values[k])) or np.any(values[k] <= 0):
             raise LawfitError(f"Input {k} must be finite and > 0 to predict.")
+    try:
+        np.broadcast_shapes(*(values[k].shape for k in needed))
+    except ValueError:
+        shapes = ", ".join(
+            f"{k}: {len(values[k])} values" if values[k].ndim == 1 else f"{k}: shape {values[k].shape}" for k in needed
+        )
+        raise LawfitError(
+            f"The inputs have shapes that do not combine ({shapes}); give one value per input, or the same number "
+            "of values for each (a single value is shared by all points)."
+        ) from None
     return {k: values[k] for k in needed}
 
 

@@ -129,11 +129,21 @@ def make_internal_objective(law: Law, objective: Objective) -> Callable[..., Any
 
 
 def _solve_batch(
-    f: Callable[..., Any], starts: Any, data: Any, *, steps: int, rtol: float, atol: float, data_axes: Any = None
+    f: Callable[..., Any],
+    starts: Any,
+    data: Any,
+    *,
+    steps: int,
+    rtol: float,
+    atol: float,
+    data_axes: Any = None,
+    batch_size: int | None = None,
 ) -> Any:
     """BFGS from each start (a batch), at most ``steps`` steps; returns (z, f(z), ok, steps).
 
     ``data_axes`` batches the data too (``vmap``'s ``in_axes``), e.g. one weight vector per start for a bootstrap.
+    ``batch_size`` bounds how many starts run side by side (the rest wait their turn, ``lax.map``), which bounds the
+    memory: each start in flight holds a few arrays the size of the data.
     """
     import optimistix as optx
 
@@ -147,11 +157,74 @@ def _solve_batch(
         ok = sol.result == optx.RESULTS.successful
         return sol.value, value, ok, sol.stats["num_steps"]
 
-    return jax.vmap(one, in_axes=(0, data_axes))(starts, data)
+    n = starts.shape[0]
+    if batch_size is None or batch_size >= n:
+        return jax.vmap(one, in_axes=(0, data_axes))(starts, data)
+    if data_axes is not None:
+        raise ValueError("batched data is solved in one vmap; pass batch_size=None")  # pragma: no cover
+    return jax.lax.map(lambda z0: one(z0, data), starts, batch_size=batch_size)
 
 
-def _program(law: Law, objective: Objective, options: SearchOptions) -> Callable[..., Any]:
-    """The search as a pure function ``run(grid, data)`` (not yet compiled)."""
+#: Bytes that the search may hold at once for the starts in flight (``$LAWFIT_MEMORY_MB`` overrides, in MB). The
+#: data themselves come on top; 1,000,000 runs take 8 MB per column.
+def _memory_budget() -> int:
+    try:
+        megabytes = float(os.environ.get("LAWFIT_MEMORY_MB", "256"))
+    except ValueError:
+        megabytes = 256.0  # an unreadable setting: the default rather than a failure at import
+    return int(min(max(megabytes, 16.0), 2.0**20) * 2**20)
+
+
+MEMORY_BUDGET = _memory_budget()
+# Bytes per (start, row) while a start is evaluated: the law's intermediate arrays (a few per term) in float64,
+# doubled for the gradient's saved values. Measured on the built-in laws (peak memory of the 100k-row search);
+# an over-estimate only makes the batches smaller.
+_VALUE_BYTES = 16 * 8
+_GRADIENT_BYTES = 48 * 8
+
+
+def _in_flight(n_rows: int, bytes_per_row: int, cap: int, *, copies: int = 1) -> int:
+    """How many starts to run side by side so that ``copies`` searches on ``n_rows`` rows stay within
+    :data:`MEMORY_BUDGET`: ``cap`` when all fit, else a power of two (few compiled shapes), at least 1.
+
+    >>> _in_flight(256, _VALUE_BYTES, 4096), _in_flight(1 << 20, _GRADIENT_BYTES, 64)
+    (4096, 1)
+    """
+    fits = MEMORY_BUDGET // max(1, n_rows * bytes_per_row * copies)
+    if fits >= cap:
+        return int(cap)
+    return 1 << max(0, int(fits).bit_length() - 1)
+
+
+def _newton(f: Callable[..., Any], grad: Callable[..., Any], z: Any, value: Any, data: Any, *, steps: int = 2) -> Any:
+    """A few Newton steps from BFGS's answer: BFGS stops when its steps get small, which on an ill-conditioned
+    objective leaves the parameters off the optimum by up to ``rtol`` times the condition number; Newton steps with the
+    exact Hessian take them to it, so that the answer does not depend on the path (the starts, the scale of the
+    weights). A step is kept only when it lowers the gradient without raising the objective beyond rounding."""
+    from ._jax import jax, jnp
+
+    hessian = jax.hessian(f)
+
+    def one(_: Any, state: Any) -> Any:
+        z, value = state
+        g = grad(z, data)
+        step = jnp.linalg.solve(hessian(z, data), g)
+        trial = z - step
+        trial_value = f(trial, data)
+        better = (
+            jnp.all(jnp.isfinite(step))
+            & jnp.isfinite(trial_value)
+            & (trial_value <= value + 1e-13 * jnp.abs(value))
+            & (jnp.linalg.norm(grad(trial, data)) < jnp.linalg.norm(g))
+        )
+        return jnp.where(better, trial, z), jnp.where(better, jnp.minimum(trial_value, value), value)
+
+    return jax.lax.fori_loop(0, steps, one, (z, value))
+
+
+def _program(law: Law, objective: Objective, options: SearchOptions, *, copies: int = 1) -> Callable[..., Any]:
+    """The search as a pure function ``run(grid, data)`` (not yet compiled); ``copies`` searches run side by side
+    (a ``vmap`` around it), which the memory budget of the batches accounts for."""
     from ._jax import jax, jnp
 
     f = make_internal_objective(law, objective)
@@ -160,23 +233,33 @@ def _program(law: Law, objective: Objective, options: SearchOptions) -> Callable
 
     def run(grid: Any, data: Any) -> dict[str, Any]:
         n_starts = grid.shape[0]
-        scores = jax.lax.map(lambda z: f(z, data), grid, batch_size=min(n_starts, 2048))
+        n_rows = data[1].shape[0]
+        scores = jax.lax.map(
+            lambda z: f(z, data), grid, batch_size=_in_flight(n_rows, _VALUE_BYTES, n_starts, copies=copies)
+        )
         scores = jnp.where(jnp.isfinite(scores), scores, jnp.inf)
         _, keep = jax.lax.top_k(-scores, min(options.n_explore, n_starts))
+        solving = _in_flight(n_rows, _GRADIENT_BYTES, options.n_explore, copies=copies)
         z1, f1, _, _ = _solve_batch(
-            f, grid[keep], data, steps=options.explore_steps, rtol=options.rtol, atol=options.atol
+            f,
+            grid[keep],
+            data,
+            steps=options.explore_steps,
+            rtol=options.rtol,
+            atol=options.atol,
+            batch_size=solving,
         )
         f1 = jnp.where(jnp.isfinite(f1), f1, jnp.inf)
         _, best = jax.lax.top_k(-f1, min(options.n_polish, z1.shape[0]))
         z2, f2, ok, steps = _solve_batch(
-            f, z1[best], data, steps=options.max_steps, rtol=options.rtol, atol=options.atol
+            f, z1[best], data, steps=options.max_steps, rtol=options.rtol, atol=options.atol, batch_size=solving
         )
         f2 = jnp.where(jnp.isfinite(f2), f2, jnp.inf)
         i = jnp.argmin(f2)
-        z = z2[i]
+        z, best_value = _newton(f, grad, z2[i], f2[i], data)
         return {
             "z": jnp.clip(z, lower, upper),
-            "objective": f2[i],
+            "objective": best_value,
             "polished": f2,
             "ok": ok[i],
             "steps": steps[i],
@@ -198,7 +281,12 @@ def _build_many(law: Law, objective: Objective, options: SearchOptions) -> Calla
     from ._jax import jax
 
     # One search per weight vector, batched: the starts and the data are shared, the weights differ.
-    return jax.jit(jax.vmap(_program(law, objective, options), in_axes=(None, (None, None, 0))))
+    def run_many(grid: Any, data: Any) -> Any:
+        copies = data[2].shape[0]
+        program = _program(law, objective, options, copies=copies)
+        return jax.vmap(program, in_axes=(None, (None, None, 0)))(grid, data)
+
+    return jax.jit(run_many)
 
 
 _COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
@@ -221,7 +309,7 @@ def _compiled(
     from ._jax import jax
 
     shapes = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype), args)
-    key = (build.__name__, law.key, objective, options, str(shapes))
+    key = (build.__name__, law.key, objective, options, str(shapes), MEMORY_BUDGET)
     if key in _COMPILED:
         return _COMPILED[key]
     path = _export_path(law, key)
@@ -235,14 +323,27 @@ def _compiled(
 
 
 def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
+    """Where the program of ``key`` is exported: a file named by the SHA-256 of the key (and of the versions of
+    lawfit, its source and JAX) in the private cache folder; None without a disk cache to trust (see
+    :mod:`lawfit._jax`)."""
     from . import __version__
-    from ._jax import cache_dir, disk_cache_enabled, jax
+    from ._jax import cache_folder, jax, quiet_jax_cache_warnings
 
+    quiet_jax_cache_warnings()  # again before each compilation: a catch_warnings block may have dropped the filters
     # A law without a spec is a Python function of the user's: its identity does not survive the process.
-    if not law.spec or not disk_cache_enabled():
+    if not law.spec:
+        return None
+    folder = cache_folder("searches")
+    if folder is None:
         return None
     digest = hashlib.sha256(repr((key, __version__, _source_fingerprint(), jax.__version__)).encode())
-    return cache_dir() / "searches" / f"{digest.hexdigest()[:32]}.jaxexport"
+    return folder / f"{digest.hexdigest()}.jaxexport"
+
+
+# An exported entry is this header, the SHA-256 of its key (its file name) and of the payload, then the payload (the
+# serialised program): a file that is cut short, damaged, or copied under another key's name does not match.
+_EXPORT_MAGIC = b"lawfit-export/1\n"
+_HEADER = len(_EXPORT_MAGIC) + 64
 
 
 _FINGERPRINT: list[str] = []
@@ -259,27 +360,71 @@ def _source_fingerprint() -> str:
 
 
 def _load_exported(path: Path) -> Any:
+    """The program exported to ``path`` if the file is whole and was made for the key its name says, else None
+    (the program is then traced afresh, and the file overwritten)."""
     from ._jax import jax
 
     try:
-        return jax.export.deserialize(bytearray(path.read_bytes()))
-    except Exception:  # a missing, partial or stale file: trace afresh
+        key = bytes.fromhex(path.stem)
+        with open(path, "rb") as file:
+            blob = file.read()
+    except (OSError, ValueError):  # no such entry yet, or a name that is no key
+        return None
+    payload = blob[_HEADER:]
+    if (
+        len(blob) <= _HEADER
+        or not blob.startswith(_EXPORT_MAGIC)
+        or blob[len(_EXPORT_MAGIC) : len(_EXPORT_MAGIC) + 32] != key
+        or blob[len(_EXPORT_MAGIC) + 32 : _HEADER] != hashlib.sha256(payload).digest()
+    ):
+        return None
+    try:
+        return jax.export.deserialize(bytearray(payload))
+    except Exception:  # written by a JAX that serialises differently: trace afresh
         return None
 
 
 def _save_exported(path: Path, exported: Any) -> None:
+    """Write ``exported`` to ``path`` with its header (see :func:`_load_exported`), atomically, readable by the user
+    alone."""
+    partial = path.with_suffix(f".{os.getpid()}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_bytes(exported.serialize())
+        payload = bytes(exported.serialize())
+        blob = _EXPORT_MAGIC + bytes.fromhex(path.stem) + hashlib.sha256(payload).digest() + payload
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(partial, flags, 0o600), "wb") as file:
+            file.write(blob)
         os.replace(partial, path)
-    except (OSError, ImportError):
-        pass  # a read-only cache folder (or no serialiser) only costs the next process a trace
+    except (OSError, ImportError, ValueError):
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+        # a read-only cache folder (or no serialiser) only costs the next process a trace
 
 
 def _padded_size(n: int) -> int:
     # Data are padded (with zero weight) to a few sizes so that fits of similar data share one compilation.
     return max(32, 1 << (n - 1).bit_length())
+
+
+def unit_weights(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights divided by their mean over the runs with weight > 0 (per row of a 2-D array), and those means.
+
+    The search runs on unit-mean weights, so that its convergence tests (absolute tolerances on the objective) and
+    its first BFGS steps do not depend on the scale the user gave the weights in; results are then the same for
+    weights ``w`` and ``1e9 * w``. Multiply the objective (and its derivatives) by the mean to undo it.
+
+    >>> w, mean = unit_weights(np.array([2.0, 0.0, 4.0]))
+    >>> np.round(w, 6).tolist(), float(mean)
+    ([0.666667, 0.0, 1.333333], 3.0)
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    positive = np.count_nonzero(w > 0, axis=-1)
+    mean = np.sum(w, axis=-1) / np.maximum(positive, 1)
+    mean = np.where(mean > 0, mean, 1.0)
+    return w / np.expand_dims(mean, -1), mean
 
 
 def pack_data(
@@ -326,9 +471,10 @@ def search(
 
     options = options or SearchOptions()
     internal = _internal_grid(law, inputs, y, grid)
-    data = pack_data(law, inputs, y, weights)
+    unit, mean = unit_weights(weights)
+    data = pack_data(law, inputs, y, unit)
     out = jax.device_get(_compiled(_build, law, objective, options, internal, data)(internal, data))
-    return _summarise(law, options, out, n_starts=internal.shape[0])
+    return _summarise(law, options, _rescaled(out, float(mean)), n_starts=internal.shape[0])
 
 
 def search_many(
@@ -366,15 +512,26 @@ def search_many(
         grid = law.start_grid()  # no run is common to all searches: start from the law's grid alone
     seen_inputs = {k: np.asarray(v)[seen] for k, v in inputs.items()}
     internal = _internal_grid(law, seen_inputs, np.asarray(y)[seen], grid)
-    columns, y_packed, w0 = pack_data(law, inputs, y, weights[0])
+    unit, means = unit_weights(weights)
+    columns, y_packed, w0 = pack_data(law, inputs, y, unit[0])
     padded = np.zeros((weights.shape[0], w0.size))
-    padded[:, : weights.shape[1]] = weights
+    padded[:, : weights.shape[1]] = unit
     data = (columns, y_packed, padded)
     out = jax.device_get(_compiled(_build_many, law, objective, options, internal, data)(internal, data))
     return [
-        _summarise(law, options, {k: v[i] for k, v in out.items()}, n_starts=internal.shape[0])
+        _summarise(
+            law, options, _rescaled({k: v[i] for k, v in out.items()}, float(means[i])), n_starts=internal.shape[0]
+        )
         for i in range(weights.shape[0])
     ]
+
+
+def _rescaled(out: Mapping[str, Any], mean: float) -> dict[str, Any]:
+    """A search's output on unit-mean weights, in the scale of the weights as given (see :func:`unit_weights`)."""
+    scaled = dict(out)
+    for name in ("objective", "polished", "gradient_norm", "hessian", "best_grid_score"):
+        scaled[name] = np.asarray(out[name], dtype=np.float64) * mean
+    return scaled
 
 
 def _internal_grid(law: Law, inputs: Mapping[str, np.ndarray], y: np.ndarray, grid: np.ndarray | None) -> np.ndarray:
@@ -492,36 +649,54 @@ def refit(
     start: Mapping[str, float],
     inputs: Mapping[str, np.ndarray],
     y: np.ndarray,
-    weights: np.ndarray,
+    weights: np.ndarray | Callable[[int], np.ndarray],
     *,
+    n_refits: int | None = None,
     options: SearchOptions | None = None,
     batch_size: int = 1000,
     label: str = "refits",
 ) -> Refits:
     """Refit ``law`` once per row of ``weights`` (shape ``(n_refits, n_points)``), each from ``start``, batched.
 
-    A resample of the runs is a weight vector (how often each run was drawn), so a bootstrap is one call. A progress
-    bar named ``label`` shows on a terminal once the refits take more than a second.
+    A resample of the runs is a weight vector (how often each run was drawn), so a bootstrap is one call. ``weights``
+    may also be a function ``rows(k)`` giving the next ``k`` weight vectors, with ``n_refits`` the total: the weights
+    of all refits are then never held at once. At most ``batch_size`` refits run side by side, fewer when the data
+    are large (:data:`MEMORY_BUDGET`). A progress bar named ``label`` shows on a terminal once the refits take more
+    than a second.
     """
     from ._jax import jax
 
     options = options or SearchOptions()
-    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if callable(weights):
+        if n_refits is None:
+            raise LawfitError("refit needs n_refits when the weights come from a function.")
+        next_rows = weights
+    else:
+        matrix = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+        n_refits = matrix.shape[0]
+        taken = [0]
+
+        def next_rows(k: int) -> np.ndarray:
+            rows = matrix[taken[0] : taken[0] + k]
+            taken[0] += k
+            return rows
+
     log_mask, _, _ = _transforms(law)
     z0 = np.array([math.log(start[p.name]) if m else start[p.name] for p, m in zip(law.params, log_mask, strict=True)])
-    columns, y_packed, w0 = pack_data(law, inputs, y, weights[0])
-    padded = np.zeros((weights.shape[0], w0.size))
-    padded[:, : weights.shape[1]] = weights
+    columns, y_packed, _ = pack_data(law, inputs, y, np.ones(len(y)))
+    size = y_packed.size
+    batch = min(batch_size, n_refits, _in_flight(size, _GRADIENT_BYTES + 8, batch_size))
     draws, values, ok = [], [], []
-    bar = Progress(padded.shape[0], label)
-    for lo in range(0, padded.shape[0], batch_size):
-        chunk = padded[lo : lo + batch_size]
-        if chunk.shape[0] < batch_size and padded.shape[0] > batch_size:
-            chunk = np.vstack([chunk, np.repeat(chunk[-1:], batch_size - chunk.shape[0], axis=0)])
+    bar = Progress(n_refits, label)
+    for lo in range(0, n_refits, batch):
+        take = min(batch, n_refits - lo)
+        unit, means = unit_weights(next_rows(take))
+        chunk = np.zeros((batch, size))
+        chunk[:take, : unit.shape[1]] = unit
+        chunk[take:] = chunk[take - 1]  # the last chunk padded with copies, so that every chunk shares one shape
         args = (z0, columns, y_packed, chunk)
         z, value, flag = jax.device_get(_compiled(_build_refit, law, objective, options, *args)(*args))
-        take = min(batch_size, padded.shape[0] - lo)
-        draws.append(z[:take]), values.append(value[:take]), ok.append(flag[:take])
+        draws.append(z[:take]), values.append(value[:take] * means), ok.append(flag[:take])
         bar.update(take)
     bar.close()
     z = np.concatenate(draws)

@@ -7,14 +7,16 @@ as one batched, compiled program, each starting from the full-data optimum.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import LawfitError
-from .search import SearchOptions, refit
+from ._records import Fields
+from .errors import LawfitError, LawfitWarning
+from .search import MEMORY_BUDGET, SearchOptions, refit
 
 if TYPE_CHECKING:
     from .fit import Fit
@@ -86,24 +88,69 @@ class Bootstrap:
         }
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> Bootstrap:
+    def from_dict(
+        cls, record: Mapping[str, Any], *, n_params: int | None = None, fields: Fields | None = None, path: str = ""
+    ) -> Bootstrap:
+        """Rebuild draws from :meth:`to_dict`'s output, each field checked: a bad one raises a
+        :class:`~lawfit.FitFileError` naming it (``fields`` say where the record comes from, ``path`` is its place
+        in a larger record). ``n_params`` is the number of the law's parameters, which each draw must have.
+
+        >>> record = {"seed": 0, "by": "run", "draws": [[1.0, 2.0]], "converged": [True]}
+        >>> Bootstrap.from_dict(record).n_resamples
+        1
+        >>> Bootstrap.from_dict(record, n_params=3)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lawfit.errors.FitFileError: Field 'draws[0]' of the saved bootstrap must be a list of 3 numbers (...
+        """
+        fields = fields or Fields("the saved bootstrap")
+        record = fields.as_obj(record, path or "bootstrap")
+        n = fields.integer(record, "n_resamples", path, default=None, minimum=1)
+        if n_params is None:  # without the law, the first draw says how many parameters there are
+            first = record.get("draws", [[]])
+            n_params = len(first[0]) if isinstance(first, list) and first and isinstance(first[0], list) else 1
+        draws = fields.matrix(
+            record, "draws", path, columns=n_params, rows=n, what="one list per resample, one number per parameter"
+        )
         return cls(
-            np.asarray(record["draws"]),
-            np.asarray(record["converged"]),
-            int(record["seed"]),
-            record["by"],
-            np.asarray(record.get("residuals", [])),
+            draws,
+            fields.flags(record, "converged", path, length=len(draws), what="one per resample"),
+            fields.integer(record, "seed", path, minimum=0),
+            fields.text(record, "by", path, choices=("run", "group")),
+            fields.vector(record, "residuals", path, default=[]),
         )
 
 
 def resample_weights(n_runs: int, n_resamples: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
     """Counts ``(n_resamples, n_runs)``: runs drawn with replacement, or whole groups when ``groups`` is given."""
+    return resampler(n_runs, seed, groups)(n_resamples)
+
+
+def resampler(n_runs: int, seed: int, groups: np.ndarray | None = None) -> Callable[[int], np.ndarray]:
+    """``draw(k)``: the next ``k`` resamples' counts, shape ``(k, n_runs)``, from one seeded stream, so that drawing
+    them in chunks gives the same counts as drawing them all at once (and a bootstrap never holds them all).
+
+    >>> draw = resampler(4, seed=0)
+    >>> bool((np.vstack([draw(2), draw(3)]) == resample_weights(4, 5, seed=0)).all())
+    True
+    """
     rng = np.random.default_rng(seed)
     if groups is None:
-        return rng.multinomial(n_runs, np.full(n_runs, 1.0 / n_runs), size=n_resamples).astype(np.float64)
+        p = np.full(n_runs, 1.0 / n_runs)
+        return lambda k: rng.multinomial(n_runs, p, size=k).astype(np.float64)
     labels, index = np.unique(groups, return_inverse=True)
-    counts = rng.multinomial(labels.size, np.full(labels.size, 1.0 / labels.size), size=n_resamples)
-    return counts[:, index].astype(np.float64)
+    p = np.full(labels.size, 1.0 / labels.size)
+    return lambda k: rng.multinomial(labels.size, p, size=k)[:, index].astype(np.float64)
+
+
+def max_resamples(n_params: int) -> int:
+    """The most bootstrap resamples whose draws (one parameter vector, an objective and a flag each) fit in four
+    times :data:`lawfit.search.MEMORY_BUDGET` (1 GiB by default).
+
+    >>> max_resamples(5) > 10**6
+    True
+    """
+    return int(4 * MEMORY_BUDGET // ((n_params + 2) * 8))
 
 
 def bootstrap(
@@ -153,6 +200,14 @@ def bootstrap(
         raise LawfitError(
             f"The fit was made on {fit.n_points} runs but the data has {len(runs)}; bootstrap the data that was fitted."
         )
+    # The draws are kept (one parameter vector per resample); the refits themselves run in chunks.
+    largest = max_resamples(len(fit.law.params))
+    if n_resamples > largest:
+        raise LawfitError(
+            f"{n_resamples:,} bootstrap resamples would hold {n_resamples * (len(fit.law.params) + 2) * 8 / 2**30:.1f} "
+            f"GiB of draws; at most {largest:,} fit in lawfit's memory budget (LAWFIT_MEMORY_MB x 4). Ask for fewer: "
+            "1,000 to 4,000 give stable 95% intervals."
+        )
     groups = None
     if by == "group":
         if "group" not in runs.columns:
@@ -164,14 +219,15 @@ def bootstrap(
         base = runs.weights * growth_weights(runs, fit.law, fit.loss)  # the fit's own weighting of the runs
     else:
         base = np.asarray(weights, dtype=np.float64)
-    counts = resample_weights(len(runs), int(n_resamples), seed, groups) * base
+    draw = resampler(len(runs), seed, groups)
     result = refit(
         fit.law,
         fit.loss,
         fit.params,
         runs.inputs(fit.law.inputs),
         runs.column(fit.law.target),
-        counts,
+        lambda k: draw(k) * base,
+        n_refits=int(n_resamples),
         options=options or BOOTSTRAP_SEARCH,
         batch_size=500,
         label=f"bootstrap {fit.law.name}",
@@ -229,9 +285,47 @@ def _usable(draws: np.ndarray) -> np.ndarray:
 
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """The central ``level`` percentile interval over the first axis of ``values``."""
+    """The central ``level`` percentile interval over the first axis of ``values`` (the draws), at each point over
+    the draws that are finite there.
+
+    Where no draw is finite (a law that is infinite at the point, such as ``log(N)**-alpha`` at N = 1) the interval
+    is NaN, and a :class:`~lawfit.LawfitWarning` says at how many points.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     low, high = percentile_interval(np.array([[1.0, np.inf], [3.0, np.inf]]), 0.5)
+    >>> low.tolist(), high.tolist()
+    ([1.5, nan], [2.5, nan])
+    >>> caught[0].message.data
+    {'points': 1, 'of': 2}
+    """
     tail = 50.0 * (1.0 - check_level(level))
-    low, high = np.percentile(_usable(values), [tail, 100.0 - tail], axis=0)
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    if values.shape[0] and finite.all():
+        low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
+        return low, high
+    some = finite.any(axis=0)  # the points with at least one finite draw
+    if values.shape[0]:
+        # Non-finite draws become NaN, which nanpercentile leaves out; a point without any finite draw gets zeros
+        # (no all-NaN warning from numpy), then NaN.
+        kept = np.where(finite | ~some, np.where(finite, values, 0.0), np.nan)
+        low, high = np.nanpercentile(kept, [tail, 100.0 - tail], axis=0)
+        low, high = np.where(some, low, np.nan)[()], np.where(some, high, np.nan)[()]
+    else:
+        low = high = np.full(values.shape[1:], np.nan)[()]
+    missing = int(np.size(some) - np.count_nonzero(some))
+    if missing:
+        warnings.warn(
+            LawfitWarning(
+                f"No bootstrap draw is finite at {missing} of {np.size(some)} point(s): the law (or quantity) is "
+                "infinite or undefined there for every resample, so the interval there is NaN.",
+                points=missing,
+                of=int(np.size(some)),
+            ),
+            stacklevel=2,
+        )
     return low, high
 
 
@@ -275,6 +369,41 @@ def run_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
     rng = np.random.default_rng([boot.seed, 1])
     noise = rng.choice(boot.residuals, size=law_draws.shape)
     return law_draws * np.exp(noise) if fit.loss.in_log_space else law_draws + noise
+
+
+def over_points(
+    values: Mapping[str, np.ndarray],
+    n_draws: int,
+    interval: Callable[[dict[str, np.ndarray]], tuple[Any, Any]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``interval(points)`` computed over chunks of the points, so that ``n_draws`` draws at each point in a chunk
+    stay within the memory budget (:data:`lawfit.search.MEMORY_BUDGET`); the pieces are put back in the inputs'
+    broadcast shape. Few points are one chunk: ``interval(values)`` itself.
+
+    >>> low, high = over_points({"N": np.arange(1.0, 7.0)}, 10**9, lambda p: (p["N"] - 1, p["N"] + 1))
+    >>> low.tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    try:
+        arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k}: {np.shape(v)}" for k, v in values.items())
+        raise LawfitError(
+            f"The inputs have shapes that do not combine ({shapes}); give one value per input, or arrays of one "
+            "length (or a single value for an input shared by all points)."
+        ) from None
+    shape = arrays[0].shape if arrays else ()
+    size = int(np.prod(shape))
+    # Each point holds a handful of float64 arrays of n_draws values while its interval is computed.
+    chunk = max(1, MEMORY_BUDGET // (max(1, n_draws) * 8 * 8))
+    if size <= chunk:
+        return interval(dict(values))
+    flat = {k: a.ravel() for k, a in zip(values, arrays, strict=True)}
+    lows, highs = [], []
+    for lo in range(0, size, chunk):
+        low, high = interval({k: a[lo : lo + chunk] for k, a in flat.items()})
+        lows.append(np.ravel(low)), highs.append(np.ravel(high))
+    return np.concatenate(lows).reshape(shape), np.concatenate(highs).reshape(shape)
 
 
 def prediction_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
