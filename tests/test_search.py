@@ -8,16 +8,17 @@ import pytest
 import lawfit
 from lawfit.objectives import Objective
 from lawfit.search import SearchOptions, search
-from reference import reference_fit
 
 
-def test_never_worse_than_exhaustive_scipy_search_on_real_data(chinchilla_240, chinchilla_fit) -> None:
-    n, d, loss = (chinchilla_240.column(c) for c in ("N", "D", "loss"))
-    ref_objective, ref_theta = reference_fit(np.log(n), np.log(d), np.log(loss))
-    assert ref_objective == pytest.approx(1.01827e-3, rel=1e-5)  # the provenance's own scipy check
-    assert chinchilla_fit.objective <= ref_objective * (1 + 1e-9)
-    assert chinchilla_fit.params["alpha"] == pytest.approx(ref_theta[3], abs=1e-4)
-    assert chinchilla_fit.params["beta"] == pytest.approx(ref_theta[4], abs=1e-4)
+def test_never_worse_than_exhaustive_scipy_search_on_real_data(chinchilla_fit) -> None:
+    # The exhaustive reference (tests/reference.py: scipy L-BFGS-B with the analytic gradient from each of Hoffmann's
+    # 4,500 starts, best kept) on these 240 points, as the data's PROVENANCE.md records it: objective 1.01827e-3,
+    # alpha 0.3473, beta 0.3672, E 1.8172. It takes minutes, so it runs live in benchmarks/bench_fit.py (which
+    # prints both objectives), not here; the printed digits bound the comparison.
+    assert chinchilla_fit.objective <= 1.01827e-3 * (1 + 5e-6)
+    assert chinchilla_fit.params["alpha"] == pytest.approx(0.3473, abs=1e-4)
+    assert chinchilla_fit.params["beta"] == pytest.approx(0.3672, abs=1e-4)
+    assert chinchilla_fit.params["E"] == pytest.approx(1.8172, abs=1e-4)
 
 
 def _noisy(law: lawfit.Law, truth: dict[str, float], noise: float, seed: int) -> tuple[dict, np.ndarray]:
