@@ -114,11 +114,30 @@ def finishes(call: Callable[[], Any], fifos: list[Path], seconds: float = 20.0) 
     return result["value"]
 
 
+# Defined in every capped child: what each call did, accepted, refused (the DataError's message) or MemoryError.
+OUTCOMES = """
+def outcomes(calls):
+    from lawfit.errors import DataError
+
+    out = {}
+    for name, call in calls.items():
+        try:
+            call()
+            out[name] = "accepted"
+        except DataError as error:
+            out[name] = str(error)
+        except MemoryError:
+            out[name] = "MemoryError"
+    return out
+"""
+
+
 def limited(code: str, *, memory: int = 3 << 30, timeout: float = 180.0) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter whose address space is capped at ``memory`` bytes, so that a regression
     that allocates by a bad value fails with MemoryError instead of exhausting the shared machine; the code prints
     one JSON line, which is returned."""
-    script = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n" + textwrap.dedent(code)
+    script = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n" + OUTCOMES
+    script += textwrap.dedent(code)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -427,7 +446,6 @@ def test_a_step_of_3e9_allocates_no_schedule(tmp_path: Path) -> None:
         import pandas as pd
         from lawfit.cli import main
         from lawfit.curves import from_logged, load_curves, parse_schedule, schedule
-        from lawfit.errors import DataError
 
         path = {str(tmp_path / "curves.csv")!r}
         frame = pd.DataFrame({{"step": [100, 3e9], "loss": [3.0, 2.0], "lr": [1e-3, 1e-3]}})
@@ -439,16 +457,8 @@ def test_a_step_of_3e9_allocates_no_schedule(tmp_path: Path) -> None:
             "schedule": lambda: schedule("constant", steps=3_000_000_000, peak=3e-4),
             "logged": lambda: from_logged([0, 10], [1.0, 0.5], 3_000_000_000),
         }}
-        out = {{}}
         tracemalloc.start()
-        for name, call in calls.items():
-            try:
-                call()
-                out[name] = "accepted"
-            except DataError as error:
-                out[name] = str(error)
-            except MemoryError:
-                out[name] = "MemoryError"
+        out = outcomes(calls)
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             try:
@@ -532,7 +542,6 @@ def test_dev_zero_is_refused_before_it_is_read(tmp_path: Path) -> None:
         import json
         from lawfit import load_runs
         from lawfit.curves import load_curves, read_curves, read_tensorboard, read_wandb
-        from lawfit.errors import DataError
 
         logs = {str(tmp_path / "logs")!r}
         calls = {{
@@ -543,16 +552,7 @@ def test_dev_zero_is_refused_before_it_is_read(tmp_path: Path) -> None:
             "read_tensorboard": lambda: read_tensorboard(logs),
             "load_curves logs": lambda: load_curves(logs),
         }}
-        out = {{}}
-        for name, call in calls.items():
-            try:
-                call()
-                out[name] = "accepted"
-            except DataError as error:
-                out[name] = str(error)
-            except MemoryError:
-                out[name] = "MemoryError"
-        print(json.dumps(out))
+        print(json.dumps(outcomes(calls)))
         """,
         timeout=120,
     )
