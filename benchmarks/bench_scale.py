@@ -5,7 +5,7 @@ published Chinchilla law (Hoffmann et al. 2022, Approach 3) with 1% log-normal n
 D/N in [1, 1000]; the fit is `lawfit.fit(runs, "chinchilla")` (Huber on log loss, the default search), timed
 after a warm-up fit of the same size (so compilation is not counted), except at 1M rows and more: one fit, its
 compilation included (seconds in a fit of many minutes). Printed per size: time, peak resident memory
-(the child's `ru_maxrss`), and the growth ratio of each against linear growth from the size before (time ratio /
+(the child's `VmHWM`), and the growth ratio of each against linear growth from the size before (time ratio /
 rows ratio; 1.0 is linear). Targets (issue 12): 1M rows under 4 GB peak; time within 1.3x of linear from 100k.
 
 Run: `make bench` (or `python benchmarks/bench_scale.py [--sizes 1000,10000] [--repeats R]`).
@@ -22,7 +22,7 @@ import sys
 import time
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 import lawfit
 
@@ -39,7 +39,9 @@ for _ in range(repeats):
     t0 = time.perf_counter()
     f = lawfit.fit(runs, "chinchilla")
     times.append(time.perf_counter() - t0)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# Peak resident memory since exec; ru_maxrss would include the parent's at fork time on Linux.
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
 print(json.dumps({"n": n, "times": times, "peak": peak, "objective": f.objective, "converged": f.converged,
                   "params": dict(f.params)}))
 """
