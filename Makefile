@@ -34,6 +34,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_curves.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_cli.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks conftest.py

@@ -8,33 +8,51 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
+from ._lazy import Package
+
 __version__ = "0.1.0"
 
-from . import curves, datasets, plan
-from ._progress import set_progress
-from .chain import Chain, chain
-from .data import Runs, load_runs
-from .errors import (
-    BoundWarning,
-    CacheWarning,
-    CalibrationWarning,
-    ConvergenceWarning,
-    DataError,
-    DataWarning,
-    ExtrapolationWarning,
-    FitFileError,
-    FormulaError,
-    IdentifiabilityWarning,
-    LawfitError,
-    LawfitWarning,
-    OutputError,
-)
-from .fit import Fit, calibrate, fit, load_fit
-from .laws import Law, ParamSpec, formula_law, get_law
-from .objectives import Objective
-from .search import SearchOptions
-from .uncertainty import Bootstrap, bootstrap
-from .validate import Backtest, Comparison, backtest, compare
+# Each public name and the module that defines it, imported on first use (PEP 562): `lawfit --help` or a prediction
+# from a saved fit then loads neither JAX nor pandas, while `lawfit.fit(...)` loads what fitting needs.
+_ORIGIN = {
+    "curves": ".curves",
+    "datasets": ".datasets",
+    "plan": ".plan",
+    "set_progress": "._progress",
+    "Chain": ".chain",
+    "chain": ".chain",
+    "Runs": ".data",
+    "load_runs": ".data",
+    **dict.fromkeys(
+        (
+            "BoundWarning",
+            "CacheWarning",
+            "CalibrationWarning",
+            "ConvergenceWarning",
+            "DataError",
+            "DataWarning",
+            "ExtrapolationWarning",
+            "FitFileError",
+            "FormulaError",
+            "IdentifiabilityWarning",
+            "LawfitError",
+            "LawfitWarning",
+            "OutputError",
+        ),
+        ".errors",
+    ),
+    **dict.fromkeys(("Fit", "calibrate", "fit", "load_fit"), ".fit"),
+    **dict.fromkeys(("Law", "ParamSpec", "formula_law", "get_law"), ".laws"),
+    "Objective": ".objectives",
+    "SearchOptions": ".search",
+    "Bootstrap": ".uncertainty",
+    "bootstrap": ".uncertainty",
+    **dict.fromkeys(("Backtest", "Comparison", "backtest", "compare"), ".validate"),
+}
 
 __all__ = [
     "Backtest",
@@ -76,3 +94,22 @@ __all__ = [
     "plan",
     "set_progress",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    origin = _ORIGIN.get(name)
+    if origin is None:
+        raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
+    module = importlib.import_module(origin, __name__)
+    value = module if name in ("curves", "datasets", "plan") else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
+
+
+# The functions lawfit.fit and lawfit.chain stay themselves when their modules are imported.
+_SHADOWED = ("fit", "chain")
+sys.modules[__name__].__class__ = Package

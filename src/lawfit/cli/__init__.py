@@ -16,6 +16,8 @@ What the command promises, whatever the verb:
 - Output into a pipe closed early (``lawfit ... | head -1``) ends quietly with exit status 141, as a tool
   killed by SIGPIPE does, so that ``set -o pipefail`` sees it as for ``grep`` or ``cat``.
 - ``-q`` and ``--debug`` go before or after the verb.
+- ``lawfit --help``, ``--version`` and the verbs that read a saved fit (predict, optimal, target, inference) or list
+  data (datasets) import neither JAX nor pandas: the verb modules import lawfit's pieces inside their commands.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ import argparse
 import errno
 import os
 import sys
-import traceback
 import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .. import __version__
 from . import curves, fitting, planning, plotting, reporting
 
 __all__ = ["EXIT_INTERNAL", "EXIT_PIPE", "EXIT_USER", "MAX_BOOTSTRAP", "main"]
@@ -112,19 +114,51 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: Any) -> Non
     )
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Unused:
+    """Takes the options of a verb that is not run, and drops them."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _OnlyVerb:
+    """The sub-command action as the verb modules see it: the verb ``wanted`` gets its parser in full, every other
+    verb only its name and help (enough for ``lawfit --help`` and for telling an unknown verb), since building the
+    options of some thirty parsers costs a command that runs one of them more than its own work."""
+
+    def __init__(self, verbs: Any, wanted: str | None) -> None:
+        self._verbs = verbs
+        self._wanted = wanted
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name == self._wanted:
+            return self._verbs.add_parser(name, **kwargs)
+        self._verbs.add_parser(name, help=kwargs.get("help"), add_help=False)
+        return _Unused()
+
+
+def _verb_of(argv: Sequence[str] | None) -> str | None:
+    """The verb in ``argv`` (the first word that is not an option: the global options take no value), or None."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((word for word in words if not word.startswith("-")), None)
+
+
+def _parser(argv: Sequence[str] | None = None, *, full: bool = True) -> argparse.ArgumentParser:
+    """The ``lawfit`` parser; with ``full=False``, only the verb named in ``argv`` gets its options."""
     parser = _Parser(
         prog="lawfit",
         description="Fit scaling laws to small training runs and forecast large ones.",
         epilog=_EPILOG,
     )
     _add_global_options(parser, default=False)
+    parser.add_argument("--version", action="version", version=f"lawfit {__version__}", help="print the version")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_VerbParser)
-    fitting.add_verbs(verbs)
-    planning.add_verbs(verbs)
-    curves.add_verbs(verbs)
-    plotting.add_verbs(verbs)
-    reporting.add_verbs(verbs)
+    added = verbs if full else _OnlyVerb(verbs, _verb_of(argv))
+    fitting.add_verbs(added)
+    planning.add_verbs(added)
+    curves.add_verbs(added)
+    plotting.add_verbs(added)
+    reporting.add_verbs(added)
     return parser
 
 
@@ -132,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lawfit`` command; returns the exit status (see the module's doc)."""
     try:
         try:
-            args = _parser().parse_args(argv)
+            args = _parser(argv, full=False).parse_args(argv)
         except SystemExit as exc:  # --help, or a usage error (already told in one line)
             sys.stdout.flush()  # --help's text into a closed pipe fails here
             return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
@@ -164,6 +198,8 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         status, message = _failure(exc, args)
         if debug:
+            import traceback
+
             _say(traceback.format_exc().rstrip("\n"))
             message = message.replace(_DEBUG_HINT, "")
         _say(message)

@@ -1,4 +1,5 @@
-"""The :class:`Law` value: named, bounded parameters and a pure JAX function of the inputs."""
+"""The :class:`Law` value: named, bounded parameters and a pure function of the inputs (numpy or JAX, see
+:mod:`._xp`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import LawfitError
+from ._xp import namespace
 
-__all__ = ["INPUT_NAMES", "Law", "ParamSpec"]
+__all__ = ["INPUT_NAMES", "Law", "ParamSpec", "evaluate"]
 
 #: The sizes a formula may read, in the canonical column names of :class:`lawfit.Runs`. Built-in laws may read other
 #: columns too (``U`` unique tokens, ``loss`` for a downstream law).
@@ -82,17 +84,16 @@ class ParamSpec:
 
 
 def _default_log_fn(fn: Callable[[Params, Inputs], Any]) -> Callable[[Params, Inputs], Any]:
-    import jax.numpy as jnp
-
     def log_fn(params: Params, inputs: Inputs) -> Any:
-        return jnp.log(fn(params, inputs))
+        value = fn(params, inputs)
+        return namespace(params, inputs, value).log(value)
 
     return log_fn
 
 
 @dataclass(frozen=True)
 class Law:
-    """A scaling law: named parameters with bounds and start grids, and a pure JAX function.
+    """A scaling law: named parameters with bounds and start grids, and a pure function.
 
     Parameters
     ----------
@@ -103,7 +104,9 @@ class Law:
     params : tuple of ParamSpec
         The free parameters.
     fn : callable
-        ``fn(params, inputs) -> loss``; ``params`` and ``inputs`` map names to JAX arrays. Must be pure JAX.
+        ``fn(params, inputs) -> loss``; ``params`` and ``inputs`` map names to arrays: JAX's while fitting, numpy's
+        when predicting. Written against ``xp = lawfit.laws._xp.namespace(params, inputs)`` it runs in both, so
+        predictions need no JAX; a function written in ``jax.numpy`` works too (predictions then import JAX).
     log_fn : callable, optional
         ``log(fn)``, written for numerical stability (for example with ``logsumexp``). Derived from ``fn`` if absent.
     formula : str
@@ -217,11 +220,23 @@ class Law:
 
     def predict(self, params: Params, **inputs: Any) -> np.ndarray:
         """Evaluate the law at ``inputs`` (arrays in natural units) with ``params`` (name -> value)."""
-        from .._jax import jnp
-
         missing = [x for x in self.inputs if x not in inputs]
         if missing:
             raise LawfitError(f"Law {self.name} needs inputs {list(self.inputs)}; missing {missing}.")
-        arrays = {k: jnp.asarray(np.asarray(inputs[k], dtype=np.float64)) for k in self.inputs}
-        values = {k: jnp.asarray(float(params[k])) for k in self.param_names}
-        return np.asarray(self.fn(values, arrays), dtype=np.float64)
+        arrays = {k: np.asarray(inputs[k], dtype=np.float64) for k in self.inputs}
+        values = {k: np.asarray(params[k], dtype=np.float64) for k in self.param_names}
+        return evaluate(self.fn, values, arrays)
+
+
+def evaluate(fn: Callable[[Params, Inputs], Any], params: Params, inputs: Inputs) -> np.ndarray:
+    """``fn(params, inputs)`` in numpy (float64; no floating-point warnings), for numpy ``params`` and ``inputs``
+    that broadcast together: a built-in law or a formula then runs without JAX (a law written in JAX still runs).
+
+    >>> from lawfit.laws import get_law
+    >>> law = get_law("power", x="N")
+    >>> evaluate(law.fn, {"E": 1.0, "A": np.array([[1.0], [2.0]]), "alpha": 1.0}, {"N": np.array([1.0, 2.0])})
+    array([[2. , 1.5],
+           [3. , 2. ]])
+    """
+    with np.errstate(all="ignore"):
+        return np.asarray(fn(params, inputs), dtype=np.float64)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import LawfitError
 from ._base import INPUT_NAMES, Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["bnsl"]
 
@@ -70,24 +71,24 @@ def bnsl(breaks: int = 1, x: str = "C") -> Law:
     indices = range(1, k + 1)
 
     def log_reducible(p: Any, inputs: Any) -> Any:
-        from .._jax import jax, jnp
+        xp = namespace(p, inputs)
 
-        log_x = jnp.log(inputs[x])
-        out = jnp.log(p["b"]) - p["c0"] * log_x
+        log_x = xp.log(inputs[x])
+        out = xp.log(p["b"]) - p["c0"] * log_x
         for i in indices:
             f = p[f"f{i}"]
-            out = out - p[f"c{i}"] * f * jax.nn.softplus((log_x - jnp.log(p[f"d{i}"])) / f)
+            out = out - p[f"c{i}"] * f * xp.softplus((log_x - xp.log(p[f"d{i}"])) / f)
         return out
 
     def fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        return p["a"] + jnp.exp(log_reducible(p, inputs))
+        return p["a"] + xp.exp(log_reducible(p, inputs))
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        return jnp.logaddexp(jnp.log(p["a"]), log_reducible(p, inputs))
+        return xp.logaddexp(xp.log(p["a"]), log_reducible(p, inputs))
 
     def guess(inputs: Any, y: np.ndarray) -> np.ndarray:
         log_x = np.log(np.asarray(inputs[x], dtype=np.float64))

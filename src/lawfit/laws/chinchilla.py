@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ._base import Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["chinchilla"]
 
@@ -28,15 +29,12 @@ def chinchilla() -> Law:
         return p["E"] + p["A"] / inputs["N"] ** p["alpha"] + p["B"] / inputs["D"] ** p["beta"]
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jax, jnp
-
-        log_n, log_d = jnp.log(inputs["N"]), jnp.log(inputs["D"])
-        terms = jnp.stack(
-            jnp.broadcast_arrays(
-                jnp.log(p["A"]) - p["alpha"] * log_n, jnp.log(p["B"]) - p["beta"] * log_d, jnp.log(p["E"])
-            )
+        xp = namespace(p, inputs)
+        log_n, log_d = xp.log(inputs["N"]), xp.log(inputs["D"])
+        terms = xp.stack(
+            xp.broadcast_arrays(xp.log(p["A"]) - p["alpha"] * log_n, xp.log(p["B"]) - p["beta"] * log_d, xp.log(p["E"]))
         )
-        return jax.nn.logsumexp(terms, axis=0)
+        return xp.logsumexp(terms, axis=0)
 
     return Law(
         name="chinchilla",

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import LawfitError
 from ._base import Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["data_constrained"]
 
@@ -61,36 +62,34 @@ def data_constrained(tie: bool = False) -> Law:
         return {**p, "beta": p["alpha"]} if tie else p
 
     def log_effective(p: Any, inputs: Any) -> tuple[Any, Any]:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
         n, d, u = inputs["N"], inputs["D"], inputs["U"]
         alpha, beta = p["alpha"], p["beta"]
         # N_opt(D_to_C(U)) = G * (G*U)**(beta/alpha), G = (alpha*A / (beta*B))**(1/(alpha+beta)): in logs.
-        log_g = (jnp.log(alpha * p["A"]) - jnp.log(beta * p["B"])) / (alpha + beta)
-        log_u_n = jnp.minimum(log_g + (beta / alpha) * (log_g + jnp.log(u)), jnp.log(n))
-        r_n = jnp.maximum(n * jnp.exp(-log_u_n) - 1.0, 0.0)
-        r_d = jnp.maximum(d / u - 1.0, 0.0)
+        log_g = (xp.log(alpha * p["A"]) - xp.log(beta * p["B"])) / (alpha + beta)
+        log_u_n = xp.minimum(log_g + (beta / alpha) * (log_g + xp.log(u)), xp.log(n))
+        r_n = xp.maximum(n * xp.exp(-log_u_n) - 1.0, 0.0)
+        r_d = xp.maximum(d / u - 1.0, 0.0)
         # R* (1 - exp(-R/R*)) with expm1: exact for R << R*, and no 0/0 since R* > 0.
-        log_n = log_u_n + jnp.log1p(-p["R_N"] * jnp.expm1(-r_n / p["R_N"]))
-        log_d = jnp.log(u) + jnp.log1p(-p["R_D"] * jnp.expm1(-r_d / p["R_D"]))
+        log_n = log_u_n + xp.log1p(-p["R_N"] * xp.expm1(-r_n / p["R_N"]))
+        log_d = xp.log(u) + xp.log1p(-p["R_D"] * xp.expm1(-r_d / p["R_D"]))
         return log_n, log_d
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jax, jnp
+        xp = namespace(p, inputs)
 
         p = tied(p)
         log_n, log_d = log_effective(p, inputs)
-        terms = jnp.stack(
-            jnp.broadcast_arrays(
-                jnp.log(p["A"]) - p["alpha"] * log_n, jnp.log(p["B"]) - p["beta"] * log_d, jnp.log(p["E"])
-            )
+        terms = xp.stack(
+            xp.broadcast_arrays(xp.log(p["A"]) - p["alpha"] * log_n, xp.log(p["B"]) - p["beta"] * log_d, xp.log(p["E"]))
         )
-        return jax.nn.logsumexp(terms, axis=0)
+        return xp.logsumexp(terms, axis=0)
 
     def fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        return jnp.exp(log_fn(p, inputs))
+        return xp.exp(log_fn(p, inputs))
 
     return Law(
         name="data_constrained",

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import LawfitError
 from ._base import Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["downstream"]
 
@@ -51,16 +52,16 @@ def downstream(target: str = "error") -> Law:
         )
 
     def fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        return p["eps"] - p["k"] * jnp.exp(-p["gamma"] * inputs["loss"])
+        return p["eps"] - p["k"] * xp.exp(-p["gamma"] * inputs["loss"])
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
         # log(eps) + log(1 - (k/eps)*exp(-gamma*L)): no overflow of exp(-gamma*L) at small losses.
-        log_eps = jnp.log(p["eps"])
-        return log_eps + jnp.log1p(-jnp.exp(jnp.log(p["k"]) - log_eps - p["gamma"] * inputs["loss"]))
+        log_eps = xp.log(p["eps"])
+        return log_eps + xp.log1p(-xp.exp(xp.log(p["k"]) - log_eps - p["gamma"] * inputs["loss"]))
 
     def guess(inputs: Any, y: np.ndarray) -> np.ndarray:
         loss = np.asarray(inputs["loss"], dtype=np.float64)

@@ -1,7 +1,7 @@
 """User formulas: parse a law such as ``"E + A/N**alpha + B/D**beta"`` into a :class:`Law`, safely.
 
 The text is parsed with :func:`ast.parse`, every node of the tree is checked against a small whitelist, and
-the tree is compiled once into nested closures that call JAX. Nothing reaches ``eval``, ``exec`` or
+the tree is compiled once into nested closures that call numpy or JAX. Nothing reaches ``eval``, ``exec`` or
 ``compile``, so a formula can only compute: it cannot import, read attributes or call outside the whitelist.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import FormulaError, LawfitError
 from ._base import INPUT_NAMES, Law, ParamSpec
+from ._xp import Namespace, namespace
 
 __all__ = ["formula_law"]
 
@@ -77,7 +78,7 @@ _REFUSED = {
 }
 
 # A compiled node: ``node(params, inputs) -> array``.
-_Node = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+_Node = Callable[[Mapping[str, Any], Mapping[str, Any], Namespace], Any]
 
 
 def formula_law(
@@ -187,7 +188,7 @@ def formula_law(
         }
 
     def fn(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-        return root(params, inputs)
+        return root(params, inputs, namespace(params, inputs))
 
     return Law(
         name=name or "formula",
@@ -521,61 +522,49 @@ def _override(default: ParamSpec, value: ParamSpec | Mapping[str, Any]) -> Param
         raise FormulaError(str(exc)) from None
 
 
-# Closure factories: each captures its own operands, so a law's function is built once and only runs JAX ops.
-
-
-@functools.cache
-def _jax_function(name: str) -> Callable[[Any], Any]:
-    from .._jax import jax, jnp
-
-    if name == "sigmoid":
-        return jax.nn.sigmoid
-    if name == "softplus":
-        return jax.nn.softplus
-    return getattr(jnp, name)
+# Closure factories: each captures its own operands, so a law's function is built once and only runs array ops, in
+# the namespace ``xp`` (numpy or JAX, see :mod:`._xp`) that the root picks once per call.
 
 
 def _constant(value: float) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-        # A JAX array, not a Python float, so that constant-only parts such as (-8)**(1/3) or 1/0 follow
-        # JAX's float rules instead of raising or turning complex.
-        from .._jax import jnp
-
-        return jnp.asarray(value)
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
+        # An array, not a Python float, so that constant-only parts such as (-8)**(1/3) or 1/0 follow the array
+        # library's float rules (nan, inf) instead of raising or turning complex.
+        return xp.asarray(value)
 
     return node
 
 
 def _input(name: str) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
         return inputs[name]
 
     return node
 
 
 def _parameter(name: str) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
         return params[name]
 
     return node
 
 
 def _unary(op: Callable[[Any], Any], operand: _Node) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-        return op(operand(params, inputs))
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
+        return op(operand(params, inputs, xp))
 
     return node
 
 
 def _binary(op: Callable[[Any, Any], Any], left: _Node, right: _Node) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-        return op(left(params, inputs), right(params, inputs))
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
+        return op(left(params, inputs, xp), right(params, inputs, xp))
 
     return node
 
 
 def _call(function: str, argument: _Node) -> _Node:
-    def node(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
-        return _jax_function(function)(argument(params, inputs))
+    def node(params: Mapping[str, Any], inputs: Mapping[str, Any], xp: Namespace) -> Any:
+        return getattr(xp, function)(argument(params, inputs, xp))
 
     return node

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._base import Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["kaplan"]
 
@@ -21,11 +22,11 @@ def kaplan() -> Law:
         return ((p["Nc"] / inputs["N"]) ** (p["alpha_N"] / p["alpha_D"]) + p["Dc"] / inputs["D"]) ** p["alpha_D"]
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        n_term = (p["alpha_N"] / p["alpha_D"]) * (jnp.log(p["Nc"]) - jnp.log(inputs["N"]))
-        d_term = jnp.log(p["Dc"]) - jnp.log(inputs["D"])
-        return p["alpha_D"] * jnp.logaddexp(n_term, d_term)
+        n_term = (p["alpha_N"] / p["alpha_D"]) * (xp.log(p["Nc"]) - xp.log(inputs["N"]))
+        d_term = xp.log(p["Dc"]) - xp.log(inputs["D"])
+        return p["alpha_D"] * xp.logaddexp(n_term, d_term)
 
     decades = (1e8, 1e10, 1e12, 1e14, 1e16)
     return Law(

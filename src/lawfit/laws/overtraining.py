@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ._base import Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["overtraining"]
 
@@ -45,17 +46,17 @@ def overtraining() -> Law:
         return p["E"] + p["a"] * n**eta + p["b"] * 6.0 ** (eta / 2.0) * (m * n) ** eta
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jax, jnp
+        xp = namespace(p, inputs)
 
         alpha_c = p["alpha_C"]
-        terms = jnp.stack(
-            jnp.broadcast_arrays(
-                jnp.log(p["a"]) - 2.0 * alpha_c * jnp.log(inputs["N"]),
-                jnp.log(p["b"]) - alpha_c * math.log(6.0) - 2.0 * alpha_c * jnp.log(inputs["D"]),
-                jnp.log(p["E"]),
+        terms = xp.stack(
+            xp.broadcast_arrays(
+                xp.log(p["a"]) - 2.0 * alpha_c * xp.log(inputs["N"]),
+                xp.log(p["b"]) - alpha_c * math.log(6.0) - 2.0 * alpha_c * xp.log(inputs["D"]),
+                xp.log(p["E"]),
             )
         )
-        return jax.nn.logsumexp(terms, axis=0)
+        return xp.logsumexp(terms, axis=0)
 
     return Law(
         name="overtraining",

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import LawfitError
 from ._base import INPUT_NAMES, Law, ParamSpec
+from ._xp import namespace
 
 __all__ = ["power"]
 
@@ -26,9 +27,9 @@ def power(x: str = "C") -> Law:
         return p["E"] + p["A"] * inputs[x] ** -p["alpha"]
 
     def log_fn(p: Any, inputs: Any) -> Any:
-        from .._jax import jnp
+        xp = namespace(p, inputs)
 
-        return jnp.logaddexp(jnp.log(p["E"]), jnp.log(p["A"]) - p["alpha"] * jnp.log(inputs[x]))
+        return xp.logaddexp(xp.log(p["E"]), xp.log(p["A"]) - p["alpha"] * xp.log(inputs[x]))
 
     def guess(inputs: Any, loss: np.ndarray) -> np.ndarray:
         # For a few guesses of E below the smallest loss, A and alpha follow from a line in log-log space.

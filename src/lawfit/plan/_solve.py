@@ -2,8 +2,8 @@
 
 Every answer is computed at once for every bootstrap draw and every requested budget: arrays of shape
 ``(n_draws, n_budgets)`` go in, and the solvers work on the last axis of a grid. They are plain numpy (the law's own
-JAX function is called on whole grids), robust rather than clever: a coarse grid, then zoomed grids around the best
-point; bisection on log scales for monotone equations.
+function, too, runs in numpy on whole grids), robust rather than clever: a coarse grid, then zoomed grids around the
+best point; bisection on log scales for monotone equations.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ _ZOOMS = 6
 
 def law_values(law: Any, params: Mapping[str, np.ndarray], **inputs: np.ndarray) -> np.ndarray:
     """The law at ``inputs`` for parameter arrays broadcast against them (float64 numpy)."""
-    from .._jax import jnp
+    from ..laws._base import evaluate
 
-    with np.errstate(all="ignore"):
-        out = law.fn({k: jnp.asarray(v) for k, v in params.items()}, {k: jnp.asarray(v) for k, v in inputs.items()})
-    return np.asarray(out, dtype=np.float64)
+    return evaluate(
+        law.fn,
+        {k: np.asarray(v, dtype=np.float64) for k, v in params.items()},
+        {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()},
+    )
 
 
 def minimise_log(
