@@ -181,7 +181,7 @@ def test_unknown_suffix(tmp_path):
 
 def test_no_suffix(tmp_path):
     path = tmp_path / "runs"
-    path.write_text("N,loss\n1,2\n")
+    path.write_text("N,loss\n1e8,2\n")
     with pytest.raises(DataError, match="no file type"):
         load_runs(path)
     assert len(load_runs(path, format="csv")) == 1
@@ -190,7 +190,7 @@ def test_no_suffix(tmp_path):
 def test_bad_format_parameter(tmp_path):
     with pytest.raises(DataError) as excinfo:
         load_runs(tmp_path / "runs.csv", format="xlsx")
-    assert "The 'format' parameter of load_runs must be one of" in message(excinfo)
+    assert "The file type (--format, Python: format=) must be one of" in message(excinfo)
     assert "Got 'xlsx' instead." in message(excinfo)
 
 
@@ -307,15 +307,18 @@ def test_every_alias_is_recognised(name, alias):
     [
         ("Model-Size", "N"),
         ("MODEL.SIZE", "N"),
-        ("Tokens (B)", "D"),
+        ("Tokens [count]", "D"),
         ("loss [nats]", "loss"),
         (" FLOPs ", "C"),
+        ("train/loss", "loss"),
     ],
 )
 def test_aliases_ignore_case_separators_and_units(label, name):
+    # Units that are not factors (a count, nats) are ignored; "Tokens (B)" is multiplied (test_data_units.py).
     source = {"loss": [3.2, 2.9]} if name != "loss" else {"N": [1e8, 4e8]}
-    source[label] = [1.0, 2.0]
-    np.testing.assert_array_equal(load_runs(source).column(name), [1.0, 2.0])
+    values = [1.0, 2.0] if name == "loss" else [1e9, 2e9]
+    source[label] = values
+    np.testing.assert_array_equal(load_runs(source).column(name), values)
 
 
 def test_explicit_mapping_beats_alias():
@@ -505,7 +508,8 @@ def test_inputs_missing_column_message():
         runs.inputs(["N", "D"])
     assert message(excinfo) == (
         "The law needs column D (tokens), which the runs lack. Map it with --col D=COLUMN "
-        "(Python: columns={'D': 'COLUMN'}), or give two of N, D, C so the third is derived from C = 6ND."
+        "(Python: columns={'D': 'COLUMN'}), or give two of N, D, C so the third is derived from C = 6ND. "
+        "Available columns: 'N', 'loss'."
     )
 
 

@@ -4,8 +4,12 @@
 to values. It finds the canonical columns (``N`` parameters, ``D`` tokens, ``C`` FLOPs, ``loss``, and the
 optional ``run``, ``group`` and ``weight``) by an explicit mapping or by common names such as "Model Size",
 derives the third of N, D, C from ``C = 6 N D`` when two are given, and refuses data a fit cannot use (NaN,
-sizes <= 0, text in numeric columns, two columns of one name) with one error that names the column, the rows and the
-fix. A path that is not a regular file (a FIFO, a device such as /dev/zero, a socket) is refused before it is opened.
+sizes <= 0, text in numeric columns, two columns of one name) with one error that names every problem, its column
+and rows, and the fix; ``drop_bad=True`` (``--drop-bad-rows``) drops such rows instead and says so in the notes.
+Units in headers ("Params (M)", "Tokens (B)", "N_millions") are applied and noted; sizes that look like millions
+or billions without a unit, runs a tracker marks as crashed, exact repeats and a C column at odds with 6 N D are
+warned of or noted. A path that is not a regular file (a FIFO, a device such as /dev/zero, a socket) is refused
+before it is opened.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import os
 import re
 import stat
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,9 +27,9 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .errors import DataError
+from ._lazy import pandas as pd  # imported when a table is first read
+from .errors import DataError, DataWarning
 
 __all__ = ["Runs", "budget_groups", "load_runs"]
 
@@ -45,17 +50,18 @@ _MEANING = {
 _ALIASES = {
     "N": (
         "n", "params", "parameters", "model size", "model_size", "n_params", "num_params", "nparams",
-        "param_count", "non_embedding_params", "size",
+        "param_count", "non_embedding_params", "non-embedding parameters", "size", "n_parameters",
+        "num_parameters", "parameter_count", "model_params",
     ),
     "D": (
         "d", "tokens", "n_tokens", "num_tokens", "training tokens", "train_tokens", "data", "dataset size",
-        "data size", "tokens_seen",
+        "data size", "tokens_seen", "total_tokens", "tokens_trained", "trained_tokens",
     ),
     "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train_flops", "total_flops"),
     "U": ("u", "unique tokens", "unique_tokens", "u_unique_tokens", "unique", "n_unique_tokens"),
     "loss": (
         "loss", "l", "final loss", "final_loss", "eval loss", "eval_loss", "val_loss", "validation loss",
-        "valid_loss", "test_loss", "train_loss", "training loss",
+        "valid_loss", "test_loss", "train_loss", "training loss", "val/loss", "validation/loss",
     ),
     "run": ("run", "run_id", "run_name", "name", "id"),
     "group": ("group", "family", "series"),
@@ -78,10 +84,99 @@ _NO_SIZE_HINT = "or give two of N, D, C so the third is derived from C = 6ND"
 def _normalize(label: Any) -> str:
     """Column name as aliases are compared: lower case, units in brackets and separators removed."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]", "", str(label)).lower()
-    return re.sub(r"[\s_.\-]+", "", text)
+    return re.sub(r"[\s_.\-/]+", "", text)
 
 
 _ALIAS_TO_NAME = {_normalize(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+
+# Unit words of a header ("Params (M)", "tokens_B", "N_millions") and the factor that brings values to counts.
+_UNIT_WORDS = {
+    "k": 1e3, "thousand": 1e3, "thousands": 1e3,
+    "m": 1e6, "mn": 1e6, "mil": 1e6, "million": 1e6, "millions": 1e6,
+    "b": 1e9, "bn": 1e9, "g": 1e9, "billion": 1e9, "billions": 1e9,
+    "t": 1e12, "trillion": 1e12, "trillions": 1e12,
+}  # fmt: skip
+_UNIT_NAMES = {1e3: "thousands", 1e6: "millions", 1e9: "billions", 1e12: "trillions"}
+_PF_DAY = 1e15 * 86400.0  # FLOPs in a petaflop/s-day (Kaplan et al. 2020 count compute in PF-days)
+_UNIT_NUMBER = r"(?:x|×|\*)?\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?|10\s*(?:\^|\*\*)\s*\d+)"
+# What may follow the unit word in brackets: "(B tokens)", "(millions of params)".
+_UNIT_NOUN = r"(?:\s+(?:of\s+)?[a-z\-]+)?"
+_UNIT_SIZES = ("N", "D", "C", "U")
+_SMALL = {"N": 1e5, "D": 1e6}  # below these, all values of a column look like millions or billions
+_FAILED_STATES = ("crashed", "failed", "killed")
+_STATE_COLUMNS = ("state", "status", "runstate", "runstatus")
+
+
+def _unit_factor(text: str, name: str) -> float | None:
+    """The factor of a unit written as ``text`` ("M", "billions", "1e9", "10^6", "PF-days"), or None.
+
+    >>> _unit_factor("M", "N"), _unit_factor("billions of tokens", "D"), _unit_factor("x1e9", "D")
+    (1000000.0, 1000000000.0, 1000000000.0)
+    >>> _unit_factor("PF-days", "C"), _unit_factor("FLOPs", "C"), _unit_factor("nats", "N")
+    (8.64e+19, None, None)
+    """
+    text = text.strip().lower()
+    if name == "C" and re.fullmatch(r"(?:pf|petaflops?(?:/s)?)[\s\-_]?days?", text):
+        return _PF_DAY
+    word = re.fullmatch(r"([a-z]+)" + _UNIT_NOUN, text)
+    if word and word.group(1) in _UNIT_WORDS:
+        return _UNIT_WORDS[word.group(1)]
+    number = re.fullmatch(_UNIT_NUMBER + _UNIT_NOUN, text)
+    if number:
+        digits = re.sub(r"\s", "", number.group(1))
+        base, sep, power = digits.replace("**", "^").partition("^")
+        value = float(base) ** float(power) if sep else float(digits)
+        return value if value > 1 else None
+    return None
+
+
+def _split_unit(label: Any) -> tuple[str, float | None, str]:
+    """A header as (name without its unit, factor, unit as written): 'Params (M)' -> ('Params', 1e6, 'M').
+
+    The unit is in brackets anywhere, or a last word after a separator ("tokens_B", "N_millions", "n_in_billions").
+    Whether it applies is decided by the caller: only sizes (N, D, C, U) have units.
+
+    >>> _split_unit("Params (M)"), _split_unit("N_millions"), _split_unit("tokens_in_billions")
+    (('Params', 1000000.0, 'M'), ('N', 1000000.0, 'millions'), ('tokens', 1000000000.0, 'billions'))
+    >>> _split_unit("train/loss")
+    ('train/loss', None, '')
+    """
+    text = str(label)
+    for inside in re.findall(r"\(([^)]*)\)|\[([^\]]*)\]", text):
+        unit = inside[0] or inside[1]
+        for name in ("C", "N"):  # PF-days only for compute; the other units are alike for every size
+            factor = _unit_factor(unit, name)
+            if factor is not None:
+                stem = re.sub(r"\s*(?:\(" + re.escape(unit) + r"\)|\[" + re.escape(unit) + r"\])", "", text, count=1)
+                return stem.strip(), factor, unit.strip()
+    match = re.fullmatch(r"(.*?[^\s_.\-/])[\s_.\-/]+(?:in[\s_.\-/]+)?([A-Za-z]+|pf[\s_\-]?days?)", text, re.IGNORECASE)
+    if match:
+        for name in ("C", "N"):
+            factor = _unit_factor(match.group(2), name)
+            if factor is not None:
+                return match.group(1), factor, match.group(2)
+    return text, None, ""
+
+
+def _size_alias(label: Any) -> tuple[str | None, float | None, str]:
+    """The canonical name a header means, with the factor and text of its unit when it is a size with a unit."""
+    name = _ALIAS_TO_NAME.get(_normalize(label))
+    stem, factor, unit = _split_unit(label)
+    if name is None and factor is not None and _ALIAS_TO_NAME.get(_normalize(stem)) in _UNIT_SIZES:
+        name = _ALIAS_TO_NAME[_normalize(stem)]
+    if name not in _UNIT_SIZES or factor is None:
+        return name, None, ""
+    if factor == _PF_DAY and name != "C":
+        return name, None, ""
+    return name, factor, unit
+
+
+def _unit_phrase(factor: float, unit: str) -> str:
+    """'in millions (x 1e6)', 'in PF-days (x 8.64e19)'."""
+    if factor == _PF_DAY:
+        return f"in PF-days (x {factor:.3g} FLOPs)"
+    named = _UNIT_NAMES.get(factor)
+    return f"in {named} (x {factor:.0e})" if named else f"in units of {unit} (x {factor:.3g})"
 
 
 def _named(name: str) -> str:
@@ -104,6 +199,8 @@ class _Origin:
 
     source: str
     is_file: bool
+    # After rows were dropped: the original position of each row left, so that files keep their row numbers.
+    kept: tuple[int, ...] | None = None
 
     @property
     def described(self) -> str:
@@ -119,7 +216,7 @@ class _Origin:
         where = np.flatnonzero(bad)
         count = f"{where.size} row{'s' if where.size != 1 else ''}"
         if self.is_file:
-            shown = [str(i + 1) for i in where[:_SHOW_ROWS]]
+            shown = [str((i if self.kept is None else self.kept[i]) + 1) for i in where[:_SHOW_ROWS]]
             kind = "data row" if where.size == 1 else "data rows"
         else:
             shown = [str(index[i]) for i in where[:_SHOW_ROWS]]
@@ -146,7 +243,8 @@ class Runs:
     derived : Mapping[str, str]
         Columns computed from ``C = 6 N D``, with their formula, e.g. ``{"D": "D = C / (6 N)"}``.
     notes : tuple of str
-        What loading did or noticed, in sentences (matched column names, derived columns, inconsistencies).
+        What loading did or noticed, in sentences: matched column names and the units applied, rows dropped and
+        why, derived columns, runs marked as crashed, exact repeats, a C column at odds with 6 N D.
 
     Examples
     --------
@@ -256,15 +354,25 @@ class Runs:
         >>> sorted(runs.inputs(["N", "D"]))
         ['D', 'N']
         """
+        missing = [name for name in names if name not in self.table.columns]
+        if len(missing) == 1 and missing[0] in _MEANING:
+            raise DataError(
+                f"The law needs column {_named(missing[0])}, which the runs lack. {_how_to_map(missing[0])} "
+                f"Available columns: {_listing(self.columns)}."
+            )
+        if missing:
+            maps = " ".join(f"--col {name}=COLUMN" for name in missing if name in _MEANING)
+            others = [name for name in missing if name not in _MEANING]
+            fixes = ([f"map them with {maps}"] if maps else []) + (
+                [f"name source columns {_listing(others)}"] if others else []
+            )
+            hint = f", {_NO_SIZE_HINT}" if any(name in _SIZES for name in missing) else ""
+            raise DataError(
+                f"The law needs columns {', '.join(_named(name) for name in missing)}, which the runs lack. "
+                f"Available columns: {_listing(self.columns)}; {' and '.join(fixes)}{hint}."
+            )
         arrays = {}
         for name in names:
-            if name not in self.table.columns:
-                fix = (
-                    _how_to_map(name)
-                    if name in _MEANING
-                    else (f"Name a source column {name!r}; available columns: {_listing(self.columns)}.")
-                )
-                raise DataError(f"The law needs column {_named(name)}, which the runs lack. {fix}")
             values = self.column(name)
             # Canonical columns were checked on loading; other columns (a curve's step, say) are checked here.
             bad = ~np.isfinite(values)
@@ -358,6 +466,7 @@ def load_runs(
     *,
     columns: Mapping[str, Any] | None = None,
     format: str | None = None,
+    drop_bad: bool = False,
 ) -> Runs:
     """Load final-loss runs and validate them.
 
@@ -371,14 +480,29 @@ def load_runs(
         Canonical name -> source column, e.g. ``{"N": "Model Size"}``. Canonical names are ``N`` (parameters),
         ``D`` (tokens), ``C`` (FLOPs), ``loss``, ``run``, ``group`` and ``weight``. Names not mapped are
         looked up among common aliases ("params", "Training FLOP", "val_loss", ...), ignoring case, spaces,
-        underscores, hyphens, dots and units in brackets.
+        underscores, hyphens, dots, slashes ("train/loss") and units. A size whose header names a unit, in
+        brackets or as its last word ("Params (M)", "Tokens (B)", "N_millions", "tokens_in_billions", "D (1e9)",
+        "Compute (PF-days)"), is multiplied to a count, and the notes say so. When no unit is named and every N
+        is below 1e5 or every D below 1e6, a :class:`~lawfit.errors.DataWarning` asks whether they are millions
+        or billions (except for columns named ``N`` and ``D`` of a DataFrame or mapping: lawfit's own names,
+        which count parameters and tokens). Of two columns that look like the run id (a tracker's ``Name`` and
+        ``ID``), the first in the order run, run_id, run_name, name, id is read, and noted; two that look like
+        a size or the loss are an error that asks to choose.
     format : {"csv", "tsv", "parquet", "json", "jsonl"}, optional
-        The file type, when the suffix does not say it.
+        The file type, when the suffix does not say it (``--format`` on the command line). A ``.json`` file
+        that holds JSON Lines (one object per line) is read as JSON Lines.
+    drop_bad : bool, default False
+        Drop the rows a fit cannot use (NaN or inf, a size or loss <= 0, text in a numeric column, a negative
+        weight) and the runs that a ``State`` or ``Status`` column says crashed, failed or were killed, and say
+        in the notes how many and why. Without it such rows are refused, all in one error, and failed runs noted.
 
     Returns
     -------
     Runs
-        The validated runs; when two of N, D, C are given the third is derived from ``C = 6 N D``.
+        The validated runs; when two of N, D, C are given the third is derived from ``C = 6 N D``. The notes
+        also tell of rows that repeat another row's sizes and loss exactly (kept: seeds of one size differ in
+        loss, so an exact repeat is more likely one run exported twice), and of a C column that disagrees
+        with 6 N D (by one factor in all rows, as C = 8 N D, or in single rows by more than a factor of 2).
 
     Raises
     ------
@@ -395,6 +519,17 @@ def load_runs(
     array([1.20e+18, 1.92e+19])
     >>> runs.notes[-1]
     'Derived C (FLOPs) from C = 6 N D: C = 6 N D.'
+
+    Units in headers are applied, and bad rows dropped on request:
+
+    >>> runs = load_runs(
+    ...     {"Params (M)": [100, 400, 1000], "Tokens (B)": [2, 8, 20], "loss": [3.2, float("nan"), 2.7]},
+    ...     drop_bad=True,
+    ... )
+    >>> runs.column("N"), runs.notes[0]
+    (array([1.e+08, 1.e+09]), "Read N (parameters) from column 'Params (M)' in millions (x 1e+06).")
+    >>> runs.notes[2]
+    'Dropped 1 of 3 rows that a fit cannot use: 1 row (data row 2) with NaN or inf loss.'
     """
     if isinstance(source, Runs):
         if format is not None:
@@ -403,12 +538,13 @@ def load_runs(
             return source
         # Derived columns are recomputed from the new mapping rather than read back as given.
         frame = source.table.drop(columns=list(source.derived))
-        return _build(frame, _Origin(source.source, is_file=False), columns)
-    frame, origin = _read(source, format)
-    return _build(frame, origin, columns)
+        return _build(frame, _Origin(source.source, is_file=False), columns, drop_bad)
+    frame, origin, notes = _read(source, format)
+    runs = _build(frame, origin, columns, drop_bad)
+    return Runs(table=runs.table, source=runs.source, derived=runs.derived, notes=(*notes, *runs.notes))
 
 
-def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | None) -> Runs:
+def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | None, drop_bad: bool = False) -> Runs:
     if frame.columns.has_duplicates:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise DataError(
@@ -420,12 +556,51 @@ def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | No
             f"The runs from {origin.described} have no rows (columns {_listing(list(frame.columns))}). "
             "Give at least one run."
         )
-    mapping, notes = _resolve_columns(frame, columns, origin)
+    mapping, factors, notes = _resolve_columns(frame, columns, origin)
     table, renamed = _assemble(frame, mapping)
     notes += renamed
-    table = _convert(table, mapping, origin)
-    table, derived, derivation_notes = _derive(table)
-    return Runs(table=table, source=origin.source, derived=derived, notes=tuple(notes + derivation_notes))
+    table, problems = _convert(table, mapping, factors, origin)
+    problems += _failed_runs(table, mapping, origin)
+    table, origin, dropped = _settle_problems(table, problems, origin, drop_bad)
+    notes += dropped
+    if "weight" in table.columns and not table["weight"].to_numpy().any():
+        raise DataError(
+            f"{_column_phrase('weight', mapping['weight'], origin)} is zero in every row, so no run would count in "
+            "a fit. Give some runs a weight > 0."
+        )
+    _warn_small_sizes(table, mapping, factors, origin)
+    table, derived, derivation_notes = _derive(table, origin)
+    notes += derivation_notes + _duplicate_notes(table, origin)
+    return Runs(table=table, source=origin.source, derived=derived, notes=tuple(notes))
+
+
+def _warn_small_sizes(
+    table: pd.DataFrame, mapping: Mapping[str, Any], factors: Mapping[str, float], origin: _Origin
+) -> None:
+    """Warn when every N is below 1e5 or every D below 1e6 and the header names no unit: such values are more
+    likely millions or billions than counts. A Python table whose column is named N or D speaks lawfit's own
+    vocabulary (counts), and is trusted."""
+    for name, limit in _SMALL.items():
+        if name not in mapping or name in factors:
+            continue
+        label = mapping[name]
+        if label == name and origin.source.startswith("<"):
+            continue
+        largest = float(table[name].max())
+        if largest < limit:
+            warnings.warn(
+                DataWarning(
+                    f"{_column_phrase(name, label, origin)} is below {limit:.0e} in every row (largest "
+                    f"{largest:.4g}): are the values in millions or billions? If so, name the unit in the column's "
+                    f"header, e.g. '{label} (M)' or '{label} (B)', and lawfit multiplies them.",
+                    source=origin.source,
+                    column=str(label),
+                    input=name,
+                    largest=largest,
+                    limit=limit,
+                ),
+                stacklevel=4,
+            )
 
 
 def _format_for_table(kind: str, format: str) -> str:
@@ -435,12 +610,12 @@ def _format_for_table(kind: str, format: str) -> str:
     )
 
 
-def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin]:
-    """The source as a DataFrame, and where it came from."""
+def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin, list[str]]:
+    """The source as a DataFrame, where it came from, and notes on how it was read."""
     if isinstance(source, pd.DataFrame):
         if format is not None:
             raise DataError(_format_for_table("DataFrame", format))
-        return source, _Origin("<DataFrame>", is_file=False)
+        return source, _Origin("<DataFrame>", is_file=False), []
     if isinstance(source, Mapping):
         if format is not None:
             raise DataError(_format_for_table("mapping", format))
@@ -452,14 +627,22 @@ def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin]:
                 "same length."
             ) from None
         # Numbered like a file's rows, since a mapping has no index of its own.
-        return frame, _Origin("<mapping>", is_file=True)
+        return frame, _Origin("<mapping>", is_file=True), []
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        return _read_file(path, _file_format(path, format)), _Origin(str(source), is_file=True)
+        kind = _file_format(path, format)
+        notes = []
+        if kind == "json" and _holds_json_lines(path):
+            kind = "jsonl"
+            notes.append(f"Read {str(source)!r} as JSON Lines (one object per line).")
+        return _read_file(path, kind), _Origin(str(source), is_file=True), notes
     raise DataError(
         "The 'source' parameter of load_runs must be a path, a pandas DataFrame, a mapping of column to "
         f"values, or Runs. Got {type(source).__name__} instead."
     )
+
+
+_FORMAT_FIX = "give the type with --format csv, tsv, parquet, json or jsonl (Python: format='csv')"
 
 
 def _file_format(path: Path, format: str | None) -> str:
@@ -467,7 +650,7 @@ def _file_format(path: Path, format: str | None) -> str:
         key = str(format).lower().lstrip(".")
         if key not in _FORMATS:
             raise DataError(
-                "The 'format' parameter of load_runs must be one of 'csv', 'tsv', 'parquet', 'json', "
+                "The file type (--format, Python: format=) must be one of 'csv', 'tsv', 'parquet', 'json', "
                 f"'jsonl'. Got {format!r} instead."
             )
         return _FORMATS[key]
@@ -478,10 +661,29 @@ def _file_format(path: Path, format: str | None) -> str:
     if suffix.lstrip(".") not in _FORMATS:
         told = f"unknown file type {suffix!r}" if suffix else "no file type in its name"
         raise DataError(
-            f"Cannot read runs from {str(path)!r}: {told}. Use CSV, TSV, Parquet, JSON or JSON Lines, "
-            "or pass format=...."
+            f"Cannot read runs from {str(path)!r}: {told}. Use CSV, TSV, Parquet, JSON or JSON Lines, or {_FORMAT_FIX}."
         )
     return _FORMATS[suffix.lstrip(".")]
+
+
+def _holds_json_lines(path: Path) -> bool:
+    """Whether a ``.json`` file is JSON Lines: its first two non-blank lines are each a whole JSON object (a JSON
+    document spread over lines has a first line such as '[' or '{', which is not one)."""
+    if _file_kind(path) is not None:
+        return False  # the reader refuses it with its reason
+    from pandas.io.common import get_handle  # the decompression that read_json infers from the suffix
+
+    try:
+        with get_handle(path, "r", compression="infer", encoding="utf-8") as handle:
+            lines = []
+            for line in handle.handle:
+                if line.strip():
+                    lines.append(line)
+                if len(lines) == 2:
+                    break
+        return len(lines) == 2 and all(isinstance(json.loads(line), dict) for line in lines)
+    except (ValueError, OSError, UnicodeDecodeError):
+        return False
 
 
 def _read_file(path: Path, format: str) -> pd.DataFrame:
@@ -510,7 +712,7 @@ def _read_file(path: Path, format: str) -> pd.DataFrame:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(
             f"Cannot read runs from {str(path)!r} as {format.upper()}: {detail}. Check that the file is "
-            f"{format.upper()}, or pass format=... for another type."
+            f"{format.upper()}, or {_FORMAT_FIX}."
         ) from None
 
 
@@ -628,8 +830,9 @@ def _duplicate_columns(path: Path, format: str) -> list[str]:
 
 def _resolve_columns(
     frame: pd.DataFrame, columns: Mapping[str, Any] | None, origin: _Origin
-) -> tuple[dict[str, Any], list[str]]:
-    """Canonical name -> source column: the explicit mapping first, then aliases; and notes on the matches."""
+) -> tuple[dict[str, Any], dict[str, float], list[str]]:
+    """Canonical name -> source column (the explicit mapping first, then aliases), the factor of each size whose
+    header names a unit ("Params (M)": 1e6), and notes on the matches."""
     available = list(frame.columns)
     mapping = dict(columns or {})
     for name, label in mapping.items():
@@ -646,11 +849,20 @@ def _resolve_columns(
     taken = set(mapping.values())
     matches: dict[str, list[Any]] = {}
     for label in available:
-        name = _ALIAS_TO_NAME.get(_normalize(label))
+        name = _size_alias(label)[0]
         if name is not None and name not in mapping and label not in taken:
             matches.setdefault(name, []).append(label)
     notes = []
     for name, labels in matches.items():
+        if len(labels) > 1 and name in _TEXT:
+            # A run id or family only labels the runs: take the likeliest (a tracker exports both Name and ID).
+            order = [_normalize(alias) for alias in _ALIASES[name]]
+            labels = sorted(labels, key=lambda label: order.index(_normalize(label)))
+            notes.append(
+                f"Read {_named(name)} from column {labels[0]!r} rather than {_listing(labels[1:])}; choose another "
+                f"with --col {name}=COLUMN."
+            )
+            labels = labels[:1]
         if len(labels) > 1:
             raise DataError(
                 f"Columns {_listing(labels)} of {origin.described} {'both' if len(labels) == 2 else 'all'} "
@@ -658,25 +870,41 @@ def _resolve_columns(
                 f"(Python: columns={{{name!r}: {labels[-1]!r}}})."
             )
         mapping[name] = labels[0]
-        if labels[0] != name:
-            notes.append(f"Read {_named(name)} from column {labels[0]!r}.")
     _require_core(mapping, available, origin)
-    return {name: mapping[name] for name in _CANONICAL if name in mapping}, notes
+    mapping = {name: mapping[name] for name in _CANONICAL if name in mapping}
+    factors = {}
+    chosen = {name for name in _TEXT if any(note.startswith(f"Read {_named(name)} ") for note in notes)}
+    for name, label in mapping.items():
+        factor, unit = None, ""
+        if name in _UNIT_SIZES:
+            _, factor, unit = _split_unit(label)
+            if factor == _PF_DAY and name != "C":
+                factor = None
+        if factor is not None:
+            factors[name] = factor
+            notes.append(f"Read {_named(name)} from column {label!r} {_unit_phrase(factor, unit)}.")
+        elif label != name and name not in (columns or {}) and name not in chosen:
+            notes.append(f"Read {_named(name)} from column {label!r}.")
+    return mapping, factors, notes
 
 
 def _require_core(mapping: Mapping[str, Any], available: list[Any], origin: _Origin) -> None:
+    """Refuse runs without a loss or without any size, naming every missing input at once."""
+    missing = []
     if "loss" not in mapping:
-        raise DataError(
-            f"The runs from {origin.described} have no loss column (none named loss or final_loss, val_loss, "
-            "eval_loss, ...). Map it with --col loss=COLUMN (Python: columns={'loss': 'COLUMN'}). Available "
-            f"columns: {_listing(available)}."
+        missing.append(
+            "no loss column (none named loss or final_loss, val_loss, eval_loss, train/loss, ...; map it with "
+            "--col loss=COLUMN)"
         )
     if not any(size in mapping for size in _SIZES):
+        missing.append(
+            "none of N (parameters), D (tokens), C (FLOPs) (map at least one with --col N=COLUMN, --col D=COLUMN "
+            "or --col C=COLUMN)"
+        )
+    if missing:
         raise DataError(
-            f"The runs from {origin.described} have none of N (parameters), D (tokens), C (FLOPs). Map at "
-            "least one with --col N=COLUMN, --col D=COLUMN or --col C=COLUMN "
-            "(Python: columns={'N': 'COLUMN'}). "
-            f"Available columns: {_listing(available)}."
+            f"The runs from {origin.described} have {' and '.join(missing)}. Available columns: "
+            f"{_listing(available)}. (Python: columns={{'loss': 'COLUMN', 'N': 'COLUMN'}}.)"
         )
 
 
@@ -699,18 +927,33 @@ def _assemble(frame: pd.DataFrame, mapping: Mapping[str, Any]) -> tuple[pd.DataF
     return frame[labels].set_axis(names, axis=1), notes
 
 
-def _convert(table: pd.DataFrame, mapping: Mapping[str, Any], origin: _Origin) -> pd.DataFrame:
-    """Numeric canonical columns as checked float64, run and group as strings."""
+@dataclass(frozen=True)
+class _Problem:
+    """Rows a fit cannot use, of one kind in one column: ``text`` for an error, ``short`` for a note."""
+
+    mask: np.ndarray
+    text: str
+    short: str
+    suspect: bool = False  # rows that can be used but should not be (a crashed run): noted, not refused
+
+
+def _convert(
+    table: pd.DataFrame, mapping: Mapping[str, Any], factors: Mapping[str, float], origin: _Origin
+) -> tuple[pd.DataFrame, list[_Problem]]:
+    """Numeric canonical columns as float64 (times the unit of their header), run and group as strings; and the
+    problems of their rows, all of them, for one error or for dropping."""
     table = table.copy()
+    problems: list[_Problem] = []
     for name in mapping:
         where = _column_phrase(name, mapping[name], origin)
         if name in _TEXT:
             table[name] = table[name].astype(str)
             continue
-        values = _as_float(table[name], name, where, origin)
-        _check_values(values, name, where, origin, table.index)
-        table[name] = values
-    return table
+        values, text = _as_float(table[name], name, where, origin)
+        problems += text
+        problems += _check_values(values, name, where, origin, table.index, ~text[0].mask if text else None)
+        table[name] = values * factors.get(name, 1.0)
+    return table, problems
 
 
 def _column_phrase(name: str, label: Any, origin: _Origin) -> str:
@@ -720,51 +963,138 @@ def _column_phrase(name: str, label: Any, origin: _Origin) -> str:
     return f"Column {name} (source column {label!r} of {origin.described})"
 
 
-def _as_float(series: pd.Series, name: str, where: str, origin: _Origin) -> np.ndarray:
+def _as_float(series: pd.Series, name: str, where: str, origin: _Origin) -> tuple[np.ndarray, list[_Problem]]:
     numbers = pd.to_numeric(series, errors="coerce")
     bad = (numbers.isna() & series.notna()).to_numpy()
-    if bad.any():
-        example = series.iloc[int(np.flatnonzero(bad)[0])]
-        raise DataError(
-            f"{where} must be numeric, but {origin.rows(bad, series.index)} {origin.are(bad)} not, "
-            f"e.g. {example!r}. Write plain numbers (7e9, not '7B'), or map another column with "
-            f"--col {name}=COLUMN."
-        )
-    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not bad.any():
+        return values, []
+    example = series.iloc[int(np.flatnonzero(bad)[0])]
+    text = (
+        f"{where} must be numeric, but {origin.rows(bad, series.index)} {origin.are(bad)} not, e.g. {example!r} "
+        f"(write plain numbers{', 7e9 not 7B' if name in _UNIT_SIZES else ''}, or map another column with "
+        f"--col {name}=COLUMN)"
+    )
+    return values, [_Problem(bad, text, f"text in {name} (e.g. {example!r})")]
 
 
-def _check_values(values: np.ndarray, name: str, where: str, origin: _Origin, index: pd.Index) -> None:
-    bad = ~np.isfinite(values)
+def _check_values(
+    values: np.ndarray, name: str, where: str, origin: _Origin, index: pd.Index, numeric: np.ndarray | None
+) -> list[_Problem]:
+    problems = []
+    bad = ~np.isfinite(values) & (True if numeric is None else numeric)
     if bad.any():
-        raise DataError(
-            f"{where} has NaN or inf in {origin.rows(bad, index)}. Drop those rows (or fill them in) before loading."
-        )
-    if name == "weight":
-        negative = values < 0
-        if negative.any():
-            raise DataError(
-                f"{where} must be >= 0, but {origin.rows(negative, index)} {origin.are(negative)} "
-                f"negative, e.g. {float(values[negative][0])!r}. Use weight 0 to leave a run out of the fit."
-            )
-        if not values.any():
-            raise DataError(
-                f"{where} is zero in every row, so no run would count in a fit. Give some runs a weight > 0."
-            )
-        return
-    small = values <= 0
+        problems.append(_Problem(bad, f"{where} has NaN or inf in {origin.rows(bad, index)}", f"NaN or inf {name}"))
+    with np.errstate(invalid="ignore"):
+        if name == "weight":
+            negative = values < 0
+            if negative.any():
+                problems.append(
+                    _Problem(
+                        negative,
+                        f"{where} must be >= 0, but {origin.rows(negative, index)} {origin.are(negative)} negative, "
+                        f"e.g. {float(values[negative][0])!r} (use weight 0 to leave a run out of the fit)",
+                        "a negative weight",
+                    )
+                )
+            return problems
+        small = values <= 0
     if small.any():
-        raise DataError(
-            f"{where} must be > 0: scaling laws work on positive sizes and losses (they take "
-            f"logarithms), but {origin.rows(small, index)} {origin.are(small)} <= 0, "
-            f"e.g. {float(values[small][0])!r}. Drop or fix those rows."
+        problems.append(
+            _Problem(
+                small,
+                f"{where} must be > 0, since scaling laws take logarithms of positive sizes and losses, but "
+                f"{origin.rows(small, index)} {origin.are(small)} <= 0, e.g. {float(values[small][0])!r}",
+                f"{name} <= 0",
+            )
         )
+    return problems
 
 
-def _derive(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+def _failed_runs(table: pd.DataFrame, mapping: Mapping[str, Any], origin: _Origin) -> list[_Problem]:
+    """Runs that a tracker's State (or Status) column says crashed, failed or were killed: their last loss is not
+    the loss of a finished run."""
+    problems = []
+    for label in table.columns:
+        if label in mapping or _normalize(label) not in _STATE_COLUMNS:
+            continue
+        state = table[label].astype(str).str.strip().str.lower()
+        failed = state.isin(_FAILED_STATES).to_numpy()
+        if failed.any():
+            kinds = " or ".join(repr(s) for s in sorted(set(state[failed])))
+            was, its = ("was", "its") if np.count_nonzero(failed) == 1 else ("were", "their")
+            text = (
+                f"column {label!r} of {origin.described} says {origin.rows(failed, table.index)} {was} {kinds}, "
+                f"so {its} loss may not be final"
+            )
+            problems.append(_Problem(failed, text, f"{label} {kinds}", suspect=True))
+    return problems
+
+
+def _drop_hint() -> str:
+    return "--drop-bad-rows drops such rows (Python: load_runs(..., drop_bad=True))"
+
+
+def _settle_problems(
+    table: pd.DataFrame, problems: list[_Problem], origin: _Origin, drop_bad: bool
+) -> tuple[pd.DataFrame, _Origin, list[str]]:
+    """Refuse the runs with one error listing every problem, or (``drop_bad``) drop the rows and say why."""
+    refused = [problem for problem in problems if not problem.suspect]
+    if not drop_bad:
+        if refused:
+            if len(refused) == 1:
+                lead, listed = "", refused[0].text
+            else:
+                lead = f"The runs from {origin.described} have {len(refused)} problems: "
+                listed = "; ".join(problem.text[0].lower() + problem.text[1:] for problem in refused)
+            raise DataError(
+                f"{lead}{listed}. Drop those rows with --drop-bad-rows (Python: load_runs(..., drop_bad=True)), "
+                "or fix them."
+            )
+        return (
+            table,
+            origin,
+            [
+                f"{problem.text[0].upper()}{problem.text[1:]}; {_drop_hint()}."
+                for problem in problems
+                if problem.suspect
+            ],
+        )
+    if not problems:
+        return table, origin, []
+    drop = np.logical_or.reduce([problem.mask for problem in problems])
+    if drop.all():
+        listed = "; ".join(problem.text for problem in problems)
+        raise DataError(
+            f"Every one of the {len(table)} rows of the runs from {origin.described} has a problem, so dropping them "
+            f"leaves none: {listed}. Fix the file or map other columns with --col NAME=COLUMN."
+        )
+    reasons = "; ".join(f"{origin.rows(problem.mask, table.index)} with {problem.short}" for problem in problems)
+    note = f"Dropped {np.count_nonzero(drop)} of {len(table)} rows that a fit cannot use: {reasons}."
+    # The rows left keep the numbers they had in the file, for the notes that follow.
+    kept = _Origin(origin.source, origin.is_file, tuple(int(i) for i in np.flatnonzero(~drop)))
+    return table.loc[~drop], kept, [note]
+
+
+def _duplicate_notes(table: pd.DataFrame, origin: _Origin) -> list[str]:
+    """A note on rows that repeat another row's sizes and loss exactly: more likely one run exported twice than two
+    runs (seeds of one size differ in loss, and are not noted). They are kept: each counts once more in a fit."""
+    names = [name for name in ("N", "D", "C", "U", "loss") if name in table.columns]
+    repeats = table.duplicated(subset=names, keep="first").to_numpy()
+    if not repeats.any():
+        return []
+    return [
+        f"{origin.rows(repeats, table.index)} repeat{'s' if np.count_nonzero(repeats) == 1 else ''} an earlier "
+        f"row's {', '.join(names)} exactly, so each such run counts twice in a fit; drop the copies if one run was "
+        "exported twice."
+    ]
+
+
+def _derive(table: pd.DataFrame, origin: _Origin) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """Complete N, D, C from C = 6 N D when exactly two are given; note when three given disagree with it."""
     present = [size for size in _SIZES if size in table.columns]
     if len(present) == 3:
-        return table, {}, _consistency_notes(table)
+        return table, {}, _consistency_notes(table, origin)
     if len(present) != 2:
         return table, {}, []
     missing = next(size for size in _SIZES if size not in present)
@@ -785,16 +1115,35 @@ def _derive(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], list[str
     return table, {missing: formula}, [f"Derived {_named(missing)} from C = 6 N D: {formula}."]
 
 
-def _consistency_notes(table: pd.DataFrame) -> list[str]:
+def _consistency_notes(table: pd.DataFrame, origin: _Origin) -> list[str]:
+    """Notes on a C column that disagrees with 6 N D: all rows by one factor (C counted as 8 N D, or in other units),
+    most rows by more than 2x, or single rows by more than 2x from the others."""
     ratio = table["C"].to_numpy() / (6.0 * table["N"].to_numpy() * table["D"].to_numpy())
+    median = float(np.median(ratio))
     off = (ratio > 2.0) | (ratio < 0.5)
-    if np.count_nonzero(off) * 2 <= len(table):
-        return []
-    return [
-        f"C differs from 6 N D by more than a factor of 2 in {np.count_nonzero(off)} of {len(table)} rows "
-        f"(median C / 6ND = {np.median(ratio):.3g}); the columns are kept as given. Check that C counts "
-        "training FLOPs, N parameters and D tokens."
-    ]
+    notes = []
+    if np.count_nonzero(off) * 2 > len(table):
+        notes.append(
+            f"C differs from 6 N D by more than a factor of 2 in {np.count_nonzero(off)} of {len(table)} rows "
+            f"(median C / 6ND = {median:.3g}, so C = {6 * median:.3g} N D); the columns are kept as given. Check that "
+            "C counts training FLOPs, N parameters and D tokens, in the same units."
+        )
+    elif abs(np.log(median)) > np.log(1.1):
+        notes.append(
+            f"C is {median:.3g} times 6 N D in the median row (C = {6 * median:.3g} N D), so C counts FLOPs "
+            "otherwise than lawfit's C = 6 N D; the columns are kept as given, and laws of C see budgets "
+            f"{median:.3g} times those of laws of N and D."
+        )
+    outliers = np.abs(np.log(ratio / median)) > np.log(2.0)
+    # Single rows off by more than 2x from the rest, unless most rows are (then the first note says it).
+    if outliers.any() and np.count_nonzero(off) * 2 <= len(table):
+        factors = [f"{r:.3g}x" for r in (ratio / median)[outliers]]
+        shown = ", ".join(factors[:_SHOW_ROWS]) + (", ..." if len(factors) > _SHOW_ROWS else "")
+        notes.append(
+            f"C / 6ND differs from the other rows' ({median:.3g}) by more than a factor of 2 in "
+            f"{origin.rows(outliers, table.index)}: {shown}. Check C, N and D of those runs."
+        )
+    return notes
 
 
 def budget_groups(values: np.ndarray, rtol: float = 0.05) -> np.ndarray:
