@@ -195,7 +195,10 @@ CURVE_SPLITS = {
 def _curves(size: str) -> dict[str, lawfit.curves.Curve]:
     folder = DATA / "mpl" / f"csv_{size}"
     return {
-        name: load_curves({name: pd.read_csv(folder / f"{name}.csv")}, schedules={name: schedule})[0]
+        # Luo et al. count steps from 0; lawfit counts updates from 1, so their step s is our s + 1.
+        name: load_curves(
+            {name: pd.read_csv(folder / f"{name}.csv").assign(step=lambda t: t["step"] + 1)}, schedules={name: schedule}
+        )[0]
         for name, schedule in SCHEDULES.items()
     }
 

@@ -26,21 +26,22 @@ def test_fit_annealing_scores_test_curves_and_saves(tmp_path: Path, capsys) -> N
     # The team's reference fit (tests/data/mpl/PROVENANCE.md): L0 3.0672, A 0.4918, alpha 0.5743, C 0.4028.
     assert record["params"]["L0"] == pytest.approx(3.0672, abs=2e-3) and record["converged"] is True
     assert record["test"][0]["curve"] == "wsd_20000_24000" and record["test"][0]["mean_rel"] < 0.002
-    assert main(["curve", "predict", str(out), "--schedule", WSD, "--at", "20000,23999", "--json"]) == 0
+    assert main(["curve", "predict", str(out), "--schedule", WSD, "--at-step", "20000,24000", "--json"]) == 0
     predicted = json.loads(capsys.readouterr().out)
-    assert predicted["step"] == [20000, 23999]
+    assert predicted["step"] == [20000, 24000]  # a schedule of 24000 steps covers steps 1..24000
     assert predicted["loss"][1] < predicted["loss"][0] - 0.05  # the decay's drop in loss
     assert main(["curve", "predict", str(out), "--schedule", WSD]) == 0
-    assert "23999" in capsys.readouterr().out
+    assert "24000" in capsys.readouterr().out
 
 
 def test_forecast_from_the_first_half(capsys) -> None:
     argv = ["curve", "forecast", str(MPL / "cosine_72000.csv"), "--schedule", f"cosine:steps=72000,final=3e-5,{W}"]
     assert main([*argv, "--fraction", "0.5", "--bootstrap", "50", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["step"] == 71999 and record["observed_until"] == 35999
+    assert record["step"] == 72000 and record["observed_until"] == 36000
     assert record["loss"] == pytest.approx(3.2038, rel=0.01)  # the run's last logged loss
-    assert record["low"] < record["loss"] < record["high"]
+    interval = record["intervals"]["loss"]
+    assert interval["low"] < record["loss"] == interval["value"] < interval["high"] and interval["level"] == 0.9
 
 
 @pytest.mark.parametrize(

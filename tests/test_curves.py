@@ -70,6 +70,9 @@ PUBLISHED = {
 
 def _curve(size: str, name: str) -> Curve:
     table = pd.read_csv(MPL / f"csv_{size}" / f"{name}.csv")
+    # Luo et al. count steps from 0 (their loss at step s follows the updates at rates lr[0..s]); lawfit counts the
+    # updates from 1, so their step s is lawfit's step s + 1 (tests/data/mpl/PROVENANCE.md).
+    table["step"] += 1
     (curve,) = load_curves({name: table}, schedules={name: SCHEDULES[name]})
     return curve
 
@@ -78,6 +81,7 @@ def test_rebuilt_schedules_equal_the_logged_learning_rates() -> None:
     for size in ("25", "100"):
         for name, text in SCHEDULES.items():
             table = pd.read_csv(MPL / f"csv_{size}" / f"{name}.csv")
+            # Luo et al.'s step s is lawfit's step s + 1, whose rate is lr[s].
             np.testing.assert_allclose(parse_schedule(text)[table["step"]], table["lr"], rtol=0, atol=2e-15)
 
 
@@ -133,7 +137,7 @@ def test_annealing_law_on_two_curves_predicts_the_other_seven() -> None:
 def test_forecast_from_half_a_run_reaches_its_final_loss() -> None:
     curve = _curve("25", "cosine_72000")
     result = forecast(curve, fraction=0.5, bootstrap=100, seed=0)
-    assert result.observed_until == 35999 and result.step == 71999
+    assert result.observed_until == 36000 and result.step == 72000  # half of steps 1..72000, and the last
     assert result.loss == pytest.approx(curve.loss[-1], rel=0.01)  # measured: 0.06% off
     assert result.low < result.loss < result.high and result.n_draws >= 90
     again = forecast(curve, fraction=0.5, bootstrap=100, seed=0)
@@ -214,21 +218,22 @@ def test_bad_schedules_say_what_is_wrong(text: str, needle: str) -> None:
 
 
 def test_load_curves_from_a_table_with_sparse_lr() -> None:
-    lr = schedule("linear", steps=1001, peak=1e-3, warmup=100)
-    steps = np.arange(100, 1001, 10)
+    lr = schedule("linear", steps=1000, peak=1e-3, warmup=100)  # the decay from step 101 (s = 100) on
+    steps = np.r_[np.arange(101, 1000, 10), 1000]
     rows = pd.DataFrame({"run": "a", "step": steps, "loss": 3.0 - steps * 1e-4})
-    rows["lr"] = np.where(steps % 100 == 0, lr[steps], np.nan)  # the lr logged every 100 steps
+    logged = (steps % 100 == 1) | (steps == 1000)  # the rate of step k, lr[k - 1], logged every 100 steps
+    rows["lr"] = np.where(logged, lr[steps - 1], np.nan)
     (curve,) = load_curves(rows)
-    assert "rebuilt from 10 logged values" in curve.note
+    assert "rebuilt from 10 logged values" in curve.note and curve.steps == 1000  # the last logged step
     np.testing.assert_allclose(curve.lr[100:], lr[100:], atol=1e-15)  # a piecewise-linear schedule: exact
-    (given,) = load_curves(rows, schedules={"a": "linear:steps=1001,peak=1e-3,warmup=100"})
+    (given,) = load_curves(rows, schedules={"a": "linear:steps=1000,peak=1e-3,warmup=100"})
     np.testing.assert_array_equal(given.lr, lr)
 
 
 @pytest.mark.parametrize(
     ("table", "needle"),
     [
-        (pd.DataFrame({"step": [1, 2], "loss": [3.0, 2.9]}), "no lr column and no schedule"),
+        (pd.DataFrame({"step": [1, 2], "loss": [3.0, 2.9]}), "no learning rate logged and no schedule"),
         (pd.DataFrame({"step": [1, 2], "lr": [1e-3, 1e-3], "loss": [3.0, -1.0]}), "<= 0"),
         (pd.DataFrame({"step": [1, 2], "lr": [1e-3, 1e-3]}), "need a 'loss' column"),
     ],
@@ -252,9 +257,9 @@ def test_too_few_points_and_unknown_laws() -> None:
 def test_losses_before_any_learning_are_dropped_with_a_note() -> None:
     # transformers' linear warmup gives step 1 a learning rate of 0: nothing learnt, S1 = 0, no law can fit it.
     lr = schedule("cosine", steps=200, peak=1e-3, final=1e-4, warmup=10)
-    lr[1] = 0.0  # the rate the first update used
+    assert lr[0] == 0.0  # the rate of step 1, the first update
     steps = np.arange(1, 200, 5)
-    table = pd.DataFrame({"step": steps, "loss": 3.0 - steps * 1e-3, "lr": lr[steps]})
+    table = pd.DataFrame({"step": steps, "loss": 3.0 - steps * 1e-3, "lr": lr[steps - 1]})
     (curve,) = load_curves(table, steps=200)
     assert curve.step[0] == 6 and "dropped 1 loss(es) logged before the learning rate was ever above 0" in curve.note
     with pytest.raises(lawfit.LawfitError, match=r"steps \[1\] where the learning rate has summed to 0"):

@@ -75,7 +75,7 @@ def test_rows_are_flushed_as_they_come_and_a_resumed_run_continues(tmp_path, suf
 
     curves = {curve.name: curve for curve in load_curves(path)}
     assert curves["a"].step.tolist() == [1, 3, 4]
-    assert curves["a"].lr.tolist() == [0.0, 0.1, 0.2, 0.30000000000000004, 0.9]
+    assert curves["a"].lr.tolist() == [0.1, 0.2, 0.30000000000000004, 0.9]  # the rates of steps 1..4
     assert sorted(_final_runs(pd.concat([table, _recorder(path, run="b").table()])).table["loss"]) == [3.0, 3.5]
 
     # Started again from scratch: the run is replaced.
@@ -234,7 +234,8 @@ def test_transformers_callback_records_every_step(tmp_path) -> None:
     # Step 1's update used a rate of 0 (the warmup's start): no learning rate summed yet, so load_curves drops it.
     assert curve.name == "tiny-gpt2" and curve.step.tolist() == list(range(2, 13))
     assert "dropped 1 loss(es) logged before the learning rate was ever above 0" in curve.note
-    np.testing.assert_allclose(curve.lr[1:], table["lr"])
+    assert curve.steps == 12  # a run of 12 updates: steps 1..12 (lawfit.curves)
+    np.testing.assert_allclose(curve.lr, table["lr"])
     np.testing.assert_allclose(curve.loss, table["loss"][1:])
     runs = _final_runs(table)
     assert runs.column("N").tolist() == [n] and runs.column("D").tolist() == [BATCH * SEQ * 12]
@@ -257,7 +258,7 @@ def test_transformers_callback_with_tokens_per_step_and_sparse_logs(tmp_path) ->
     assert (table["N"] == sum(p.numel() for p in model.parameters()) - embeddings).all()
     (curve,) = load_curves(tmp_path / "gpt.jsonl")
     assert curve.step.tolist() == [4, 8, 12]
-    np.testing.assert_allclose(curve.lr[1:], table["lr"])  # every step's rate, though the loss is sparse
+    np.testing.assert_allclose(curve.lr, table["lr"])  # every step's rate, though the loss is sparse
 
 
 def test_transformers_callback_needs_a_token_count(tmp_path) -> None:
@@ -338,8 +339,8 @@ def test_lightning_callback_records_every_step(tmp_path, accumulate) -> None:
     assert table["C"].tolist() == [6.0 * n * d for d in table["D"]]
 
     (curve,) = load_curves(path)
-    assert curve.step.tolist() == steps
-    np.testing.assert_allclose(curve.lr[1:], table["lr"])
+    assert curve.step.tolist() == steps and curve.steps == 10
+    np.testing.assert_allclose(curve.lr, table["lr"])
     runs = _final_runs(table)
     assert runs.column("D").tolist() == [BATCH * SEQ * accumulate * 10]
 

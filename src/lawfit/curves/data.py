@@ -14,12 +14,13 @@ from ..data import _check_regular_file, _duplicate_columns
 from ..errors import DataError
 from .schedule import MAX_SCHEDULE_STEPS, MAX_STEP, from_logged, schedules_from
 
-__all__ = ["Curve", "load_curves"]
+__all__ = ["Curve", "curve_tables", "load_curves"]
 
 
 @dataclass(frozen=True, eq=False)
 class Curve:
-    """One training run: ``lr[s]`` for every optimizer step ``s``, and the loss measured at ``step``.
+    """One training run: the schedule ``lr`` (``lr[k - 1]`` the rate of optimizer step ``k = 1 .. steps``), and the
+    loss logged at each of ``step`` (in ``1 .. steps``), as :mod:`lawfit.curves` counts steps.
 
     ``note`` says how the schedule was obtained (given, logged at every step, or rebuilt from sparse logs).
     """
@@ -41,10 +42,12 @@ class Curve:
         if step.size and (not np.all(np.isfinite(step.astype(np.float64))) or np.any(step != np.round(step))):
             raise DataError(f"The steps of run {self.name!r} must be whole numbers.")
         # Compared before the cast to int64, which would wrap a step of 2**63 or more round to a negative one.
-        if np.any(step < 1) or np.any(step >= lr.size):
+        if np.any(step < 1) or np.any(step > lr.size):
+            outside = step[(step < 1) | (step > lr.size)]
             raise DataError(
-                f"Run {self.name!r} has losses at steps outside 1..{lr.size - 1}, the steps its schedule covers; "
-                "give a schedule as long as the run (steps=...)."
+                f"Run {self.name!r} has losses at steps outside 1..{lr.size}, the steps its schedule covers (first: "
+                f"step {_step_text(outside[0])}); give a schedule as long as the run (steps=...): a schedule of S "
+                "steps covers steps 1..S."
             )
         step = step.astype(np.int64)
         bad = ~np.isfinite(loss) | (loss <= 0)
@@ -60,7 +63,7 @@ class Curve:
 
     @property
     def steps(self) -> int:
-        """Length of the schedule."""
+        """Length of the schedule: its last step."""
         return int(self.lr.size)
 
     def until(self, last_step: int) -> Curve:
@@ -82,16 +85,18 @@ def load_curves(
     ----------
     data : DataFrame, path or mapping of run name -> DataFrame/path
         One row per logged step. A single-run table needs no ``run`` column. A path may be a CSV, JSON or Parquet
-        table, a TensorBoard log, or a W&B or MLflow export (see :func:`lawfit.curves.read_curves`).
+        table, a TensorBoard log, or a W&B or MLflow export (see :func:`lawfit.curves.read_curves`). Steps count
+        optimizer updates from 1 (see :mod:`lawfit.curves`); a loss at step 0, before any update, is dropped.
     schedules : mapping, optional
         ``run -> schedule``: a per-step array or a description such as
         ``"cosine:steps=24000,peak=3e-4,final=3e-5,warmup=2160"`` (see :func:`lawfit.curves.parse_schedule`).
-        Runs without one use their ``lr`` column: as is when it is logged at every step from 0, otherwise
-        rebuilt by linear interpolation (the curve's ``note`` says so).
+        A run with a schedule needs no ``lr`` column. Runs without one use their ``lr`` column: as is when it is
+        logged at every step, otherwise rebuilt by linear interpolation (the curve's ``note`` says so).
     columns : mapping, optional
         Canonical name (``run``, ``step``, ``lr``, ``loss``) -> the table's column.
     steps : int or mapping, optional
-        The planned length of each run's schedule when it is rebuilt from logs (default: the last logged step + 1).
+        The planned length of each run's schedule when it is rebuilt from logs, its last step (default: the last
+        logged step).
     """
     tables = _tables(data, columns or {})
     given = schedules_from(schedules)
@@ -106,39 +111,50 @@ def load_curves(
         if name in given:
             lr, note = given[name], "schedule given"
         else:
-            if "lr" not in table:
+            if "lr" not in table or not table["lr"].notna().any():
                 raise DataError(
-                    f"Run {name!r} has no lr column and no schedule; give schedules={{{name!r}: "
-                    "'cosine:steps=...,peak=...'}} or log the learning rate."
+                    f"Run {name!r} has no learning rate logged and no schedule: give its schedule (in Python "
+                    f"schedules={{{name!r}: 'cosine:steps=...,peak=...'}}, on the command line --schedule "
+                    f"{name}=cosine:steps=...,peak=...), or log the learning rate."
                 )
             logged = table[["step", "lr"]].dropna()
             length = steps.get(name) if isinstance(steps, Mapping) else steps
             length = length if length is not None else _schedule_length(table, name)
             s = logged["step"].to_numpy(dtype=np.float64)
-            dense = s.size == length and np.array_equal(np.sort(s), np.arange(length))
-            lr = from_logged(s, logged["lr"].to_numpy(dtype=np.float64), length)
+            lr = from_logged(s, logged["lr"].to_numpy(dtype=np.float64), length)  # checks the length first
+            dense = np.array_equal(np.unique(s[s >= 1]), np.arange(1, length + 1))
             note = "lr logged at every step" if dense else f"lr rebuilt from {s.size} logged values by interpolation"
-        keep = has_loss & (step >= 0) & (step < lr.size)
-        keep[keep] = np.cumsum(lr)[step[keep].astype(np.int64)] > 0
-        dropped = int(np.count_nonzero(has_loss & ~keep & (step >= 0) & (step < lr.size)))
-        if dropped:  # e.g. step 1 of a warmup from 0: no learning yet, and the laws' S1 = 0 there
+        inside = (step >= 1) & (step <= lr.size)
+        keep = has_loss & inside
+        keep[keep] = np.cumsum(lr)[step[keep].astype(np.int64) - 1] > 0
+        # Step 0 (before any update), or step 1 of a warmup from 0: no learning yet, and the laws' S1 = 0 there.
+        dropped = int(np.count_nonzero(has_loss & ~keep & (inside | (step == 0))))
+        if dropped:
             note += f"; dropped {dropped} loss(es) logged before the learning rate was ever above 0"
-        keep |= has_loss & ((step < 0) | (step >= lr.size))  # out-of-range steps: Curve says what is wrong
+        keep |= has_loss & ((step < 0) | (step > lr.size))  # out-of-range steps: Curve says what is wrong
         curves.append(Curve(name, lr, step[keep], loss[keep], note))
     return curves
 
 
+def curve_tables(data: Any, *, columns: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """The tables of ``data`` by run, in the columns ``step, loss`` (and ``lr``): what :func:`load_curves` reads
+    before it builds each run's schedule. A caller that must know the runs before it gives their schedules (the
+    command line's ``--schedule``) reads them so, and hands the mapping back to :func:`load_curves`.
+    """
+    return _tables(data, columns or {})
+
+
 def _schedule_length(table: pd.DataFrame, run: str) -> int:
-    """The last logged step + 1, refused beyond MAX_SCHEDULE_STEPS before a schedule of that length is built."""
+    """The last logged step, refused beyond MAX_SCHEDULE_STEPS before a schedule of that length is built."""
     step = table["step"].to_numpy(dtype=np.float64)
     last = int(np.argmax(step))
-    if step[last] + 1 > MAX_SCHEDULE_STEPS:
+    if step[last] > MAX_SCHEDULE_STEPS:
         raise DataError(
             f"Run {run!r} logs step {_step_text(step[last])} (index {table.index[last]}), so its per-step schedule "
             f"would have more than the {MAX_SCHEDULE_STEPS:,} steps lawfit builds (8 bytes a step). Check that the "
             "step column counts optimizer steps, not tokens or samples, and fix or drop that row."
         )
-    return int(step[last]) + 1
+    return int(step[last])
 
 
 def _step_text(value: Any) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._records import Fields, read_json_object
-from ..errors import FitFileError, LawfitError
+from ..errors import BoundWarning, ConvergenceWarning, FitFileError, LawfitError, LawfitWarning
 from ..laws import Law
 from ..objectives import Objective
 from ..search import SearchOptions
@@ -111,10 +112,46 @@ class CurveFit:
     def predict(self, schedule: Curve | np.ndarray | str, steps: Sequence[int] | np.ndarray | None = None) -> Any:
         """The loss at ``steps`` of a run under ``schedule`` (a :class:`Curve`, per-step array or description).
 
-        Without ``steps``: a Curve's logged steps, or every 100th step and the last for a bare schedule.
+        Steps count from 1: a schedule of S steps covers steps ``1 .. S`` (see :mod:`lawfit.curves`). Without
+        ``steps``: a Curve's logged steps, or every 100th step and the last for a bare schedule. A loaded fit
+        (:func:`load_curve_fit`) that did not converge warns (:class:`~lawfit.ConvergenceWarning`) each time.
         """
         curve, rows = _target(schedule, steps)
+        self._check_converged()
         return self._predict(self.params, curve, rows)
+
+    @property
+    def diagnostics(self) -> tuple[LawfitWarning, ...]:
+        """What the fit is warned of, as for a fit of runs: a :class:`~lawfit.ConvergenceWarning` if the search did
+        not converge, a :class:`~lawfit.BoundWarning` naming the parameters that ended at a bound.
+        :func:`fit_curves` emits them."""
+        found: list[LawfitWarning] = []
+        if not self.converged:
+            found.append(ConvergenceWarning(self._convergence_text("The curve fit"), objective=self.objective))
+        at_bounds = _at_bounds(self.law, self.params)
+        if at_bounds:
+            found.append(
+                BoundWarning(
+                    f"Parameters at a bound: {', '.join(at_bounds)}. The optimum may lie beyond; widen the bounds "
+                    "if the law allows it.",
+                    params=at_bounds,
+                )
+            )
+        return tuple(found)
+
+    def _convergence_text(self, subject: str) -> str:
+        detail = " ".join(self.message.split()).removeprefix("did not converge").lstrip(":;, ")
+        return (
+            f"{subject} ({self.law.name}) did not converge{': ' + detail if detail else ''}; do not trust its "
+            "predictions, and fit the curves again."
+        )
+
+    def _check_converged(self) -> None:
+        # A fit made in this process warned when it was made; a loaded one says so whenever it predicts, since
+        # whoever loads it may never have seen that warning (as lawfit.Fit does).
+        source = self.__dict__.get("_source")
+        if source is not None and not self.converged:
+            warnings.warn(ConvergenceWarning(self._convergence_text(source), objective=self.objective), stacklevel=3)
 
     def predict_draws(self, schedule: Curve | np.ndarray | str, steps: Any = None) -> np.ndarray:
         """The prediction under every bootstrap draw, shape ``(n_draws, n_steps)``."""
@@ -177,8 +214,10 @@ class CurveFit:
         lines += [f"  {name:<10} {value:>14.6g}" for name, value in self.params.items()]
         if self.selection is not None:
             lines += ["", *_selection_table(self.selection, self.curves)]
-        if not self.converged:
-            lines.append("\nWARNING: the fit did not converge; do not trust its predictions.")
+        diagnostics = self.diagnostics
+        if diagnostics:
+            lines.append("")
+        lines += [f"warning    {type(w).__name__}: {w.message}" for w in diagnostics]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -227,7 +266,9 @@ def load_curve_fit(path: str | Path) -> CurveFit:
     be.
     """
     record = read_json_object(path, "curve fit file", cannot="Could not read")
-    return _read_curve_fit(record, Fields(f"the curve fit file '{path}'", fix=_FIX))
+    fitted = _read_curve_fit(record, Fields(f"the curve fit file '{path}'", fix=_FIX))
+    object.__setattr__(fitted, "_source", f"The curve fit '{path}'")  # not a field: its predictions warn
+    return fitted
 
 
 _FIX = "Save the curve fit again, or correct that field."
@@ -336,11 +377,11 @@ def fit_curves(
     >>> import numpy as np
     >>> from lawfit.curves import Curve, fit_curves, schedule
     >>> lr = schedule("cosine", steps=4000, peak=1e-3, final=1e-4, warmup=200)
-    >>> steps = np.arange(300, 4000, 10)
+    >>> steps = np.arange(300, 4001, 10)  # steps count from 1: step k sums the rates lr[:k]
     >>> area, drop = np.cumsum(lr), np.r_[0, lr[:-1] - lr[1:]]
     >>> from scipy.signal import lfilter  # m_i = 0.999*m_(i-1) + drop_i
     >>> s2 = np.cumsum(lfilter([1.0], [1.0, -0.999], drop))
-    >>> truth = 2.5 + 0.8 * area[steps] ** -0.5 - 0.3 * s2[steps]
+    >>> truth = 2.5 + 0.8 * area[steps - 1] ** -0.5 - 0.3 * s2[steps - 1]
     >>> f = fit_curves([Curve("cos", lr, steps, truth)], "annealing")
     >>> {k: round(v, 4) for k, v in f.params.items()}
     {'L0': 2.5, 'A': 0.8, 'alpha': 0.5, 'C': 0.3}
@@ -349,15 +390,19 @@ def fit_curves(
     objective = Objective(loss, delta=delta)
     options = search_options or _CURVE_SEARCH
     if isinstance(law, str) and law == "auto":
-        return _auto(curves, objective, lam, candidates, options)
-    the_law = _law(law, lam)
-    y = np.concatenate([c.loss for c in curves])
-    if y.size < len(the_law.params):
-        raise LawfitError(
-            f"The {the_law.name} law has {len(the_law.params)} parameters; the curves hold only {y.size} losses."
-        )
-    (solution,) = _fit(the_law, objective, curves, np.ones((1, y.size)), options)
-    return _curve_fit(the_law, solution, curves, objective, options)
+        fitted = _auto(curves, objective, lam, candidates, options)
+    else:
+        the_law = _law(law, lam)
+        y = np.concatenate([c.loss for c in curves])
+        if y.size < len(the_law.params):
+            raise LawfitError(
+                f"The {the_law.name} law has {len(the_law.params)} parameters; the curves hold only {y.size} losses."
+            )
+        (solution,) = _fit(the_law, objective, curves, np.ones((1, y.size)), options)
+        fitted = _curve_fit(the_law, solution, curves, objective, options)
+    for warning in fitted.diagnostics:
+        warnings.warn(warning, stacklevel=2)
+    return fitted
 
 
 def _law(law: str | Law, lam: float) -> Law:
@@ -415,17 +460,28 @@ def _message(law: Law, solution: Solution, options: SearchOptions) -> str:
             f"did not converge: the best start reached the {options.max_steps}-step limit; {agreement}. Raise "
             "max_steps or check the law for flat directions"
         )
-    at_bounds = [
-        p.name
-        for p in law.params
-        if any(
-            math.isfinite(b) and abs(solution.params[p.name] - b) <= 1e-9 * max(1.0, abs(b))
-            for b in ((p.lower, p.upper) if p.scale == "linear" else (p.upper,))
-        )
-    ]
+    at_bounds = _at_bounds(law, solution.params)
     if at_bounds:
         message += f"; at a bound: {', '.join(at_bounds)}"
     return message
+
+
+def _at_bounds(law: Law, params: Mapping[str, float]) -> list[str]:
+    """The parameters at a finite bound, or, for a log-scale one bounded below by 0, at the floor of about 1e-300
+    that the curve search holds it above (:mod:`lawfit.curves._solve`): it has run off to 0."""
+    found = []
+    for p in law.params:
+        value = params.get(p.name)
+        if value is None:
+            continue
+        bounds = [b for b in (p.lower, p.upper) if math.isfinite(b) and not (p.scale == "log" and b <= 0)]
+        at = any(abs(value - b) <= 1e-9 * max(1.0, abs(b)) for b in bounds)
+        if at or (p.scale == "log" and p.lower <= 0 and value <= _LOG_FLOOR):
+            found.append(p.name)
+    return found
+
+
+_LOG_FLOOR = 1e-290
 
 
 def _auto(
@@ -641,8 +697,10 @@ def forecast(
     >>> import numpy as np
     >>> from lawfit.curves import Curve, forecast, schedule
     >>> lr = schedule("cosine", steps=4000, peak=1e-3, final=1e-4, warmup=200)
-    >>> steps = np.arange(300, 4000, 5)
-    >>> loss = 2.5 + 0.8 * np.cumsum(lr)[steps] ** -0.5 + 0.002 * np.sin(steps / 90.0)
+    >>> steps = np.arange(300, 4001, 5)
+    >>> from scipy.signal import lfilter  # the annealing area, as in fit_curves
+    >>> s2 = np.cumsum(lfilter([1.0], [1.0, -0.999], np.r_[0, lr[:-1] - lr[1:]]))
+    >>> loss = 2.5 + 0.8 * np.cumsum(lr)[steps - 1] ** -0.5 - 0.3 * s2[steps - 1] + 0.002 * np.sin(steps / 90.0)
     >>> f = forecast(Curve("cos", lr, steps, loss), fraction=0.6, bootstrap=100)
     >>> f.calibrated, f.low < float(loss[-1]) < f.high
     (True, True)
@@ -653,7 +711,7 @@ def forecast(
     if until is None:
         if fraction is None or not 0 < fraction <= 1:
             raise LawfitError(f"The 'fraction' of the run observed must be in (0, 1]. Got {fraction!r}.")
-        until = int(fraction * (curve.steps - 1))
+        until = int(fraction * curve.steps)
     for name, value, low_limit in (("bootstrap", bootstrap, 2), ("backtests", backtests, 3)):
         if isinstance(value, bool) or not isinstance(value, int) or (value != 0 and value < low_limit):
             raise LawfitError(f"The '{name}' parameter must be an integer >= {low_limit} (or 0). Got {value!r}.")
@@ -665,7 +723,7 @@ def forecast(
         )
     others = list(fit_on)
     fitted = fit_curves([observed, *others], law)
-    final = curve.steps - 1
+    final = curve.steps
     point = float(fitted.predict(curve, [final])[0])
     draws = np.empty((0, len(fitted.law.params)))
     noise_low = noise_high = math.nan
@@ -677,7 +735,7 @@ def forecast(
         draws = np.array([[r.params[n] for n in fitted.law.param_names] for r in refits if r.converged])
         draws = draws.reshape(-1, len(fitted.law.params))
         if draws.shape[0] >= 2:
-            fitted = CurveFit(**{**fitted.__dict__, "draws": draws})
+            fitted = replace(fitted, draws=draws)
             predictions = fitted.predict_draws(curve, [final])[:, 0]
             noise_low, noise_high = (
                 float(v) for v in percentile_interval(predictions[np.isfinite(predictions)], level)
@@ -711,7 +769,7 @@ def _calibrate(
 ) -> tuple[dict[str, Any] | None, str]:
     """The back-tests of :func:`forecast`: the relative half-width of the law's error at the schedule's last step
     (None when it cannot be calibrated), and a note in words ('' if none)."""
-    until, final = int(observed.step.max()), curve.steps - 1
+    until, final = int(observed.step.max()), curve.steps
     horizon = final - until
     if n_cuts == 0:
         return (
@@ -723,11 +781,14 @@ def _calibrate(
     # How far below the lowest learning rate seen (after the warmup peak, here or in fit_on) the schedule goes:
     # the forecast's reach, and each back-test's (from its cut to `until`). Only back-tests that reach no further
     # than the forecast are like it: one that crosses a decay the forecast's fit has already seen is not.
-    seen_here = _lowest_after_peak(observed.lr[: until + 1])
-    seen_elsewhere = min((float(_lowest_after_peak(c.lr[: int(c.step.max()) + 1])[-1]) for c in others), default=np.inf)
+    rate = _by_step(observed.lr)  # rate[k]: the rate of step k
+    seen_here = _lowest_after_peak(rate[: until + 1])
+    seen_elsewhere = min(
+        (float(_lowest_after_peak(_by_step(c.lr)[: int(c.step.max()) + 1])[-1]) for c in others), default=np.inf
+    )
     seen = np.minimum(seen_here, seen_elsewhere)
-    below = np.minimum.accumulate(observed.lr[: until + 1][::-1])[::-1]  # below[s]: the lowest rate in s..until
-    target = float(seen[until] / np.min(curve.lr[until + 1 :]))
+    below = np.minimum.accumulate(rate[: until + 1][::-1])[::-1]  # below[s]: the lowest rate in s..until
+    target = float(seen[until] / np.min(rate[until + 1 :]))
 
     def reach(cut: np.ndarray) -> np.ndarray:
         return seen[cut] / below[np.minimum(cut + 1, until)]
@@ -754,7 +815,7 @@ def _calibrate(
     cuts = np.unique((until - np.linspace(longest / 4.0, longest, n_cuts)).astype(np.int64))
     cuts = cuts[reach(cuts) <= target * (1 + 1e-9)]
     stretch = float(np.max(reach(cuts), initial=1.0))
-    lowest = float(np.min(curve.lr[until + 1 :]))
+    lowest = float(np.min(rate[until + 1 :]))
     if cuts.size < 3:
         return None, (
             f"Too little of the run is observed to calibrate the interval: only {cuts.size} back-test(s) inside it "
@@ -802,6 +863,11 @@ def _calibrate(
 _NEW_DECAY = 1.1
 
 
+def _by_step(lr: np.ndarray) -> np.ndarray:
+    """The schedule indexed by step: ``out[k]`` the rate of step ``k``, with step 0 (no update) given step 1's."""
+    return np.r_[lr[:1], lr]
+
+
 def _lowest_after_peak(lr: np.ndarray) -> np.ndarray:
     """``out[s]``: the lowest rate since the highest one up to ``s`` (a warmup's low rates are no decay)."""
     peak = np.maximum.accumulate(np.where(lr >= np.maximum.accumulate(lr), np.arange(lr.size), 0))
@@ -819,7 +885,7 @@ def _check_curves(curves: Sequence[Curve]) -> list[Curve]:
     if len(set(names)) != len(names):
         raise LawfitError(f"Curve names must be distinct. Got {names}.")
     for c in curves:
-        early = c.step[np.cumsum(c.lr)[c.step] <= 0]
+        early = c.step[np.cumsum(c.lr)[c.step - 1] <= 0]
         if early.size:
             raise LawfitError(
                 f"Curve {c.name!r} has losses at steps {early[:3].tolist()} where the learning rate has summed to 0 "
@@ -834,8 +900,15 @@ def _target(schedule: Curve | np.ndarray | str, steps: Any) -> tuple[Curve, np.n
         default = schedule.step
     else:
         lr = parse_schedule(schedule) if isinstance(schedule, str) else np.asarray(schedule, dtype=np.float64)
-        default = np.unique(np.r_[np.arange(100, lr.size, 100), lr.size - 1])
-    rows = default if steps is None else np.asarray(steps)
+        default = np.unique(np.r_[np.arange(100, lr.size, 100), lr.size])
+    rows = np.asarray(default if steps is None else steps)
+    if lr.ndim == 1 and rows.ndim == 1 and np.issubdtype(rows.dtype, np.number):
+        outside = rows[(rows < 1) | (rows > lr.size)]
+        if outside.size:  # else Curve checks them, in words for logged losses
+            raise LawfitError(
+                f"The steps to predict must be in 1..{lr.size}, the steps of the schedule (a schedule of S steps "
+                f"covers steps 1..S). Got step {outside[0]}."
+            )
     return Curve("prediction", lr, rows, np.ones(np.shape(rows))), np.asarray(rows, dtype=np.int64)
 
 

@@ -1,8 +1,9 @@
-"""Loss-curve laws: the loss at step t from the learning rates up to t.
+"""Loss-curve laws: the loss at step t from the learning rates of steps 1..t.
 
 - ``multipower`` (Luo et al. 2025, "A Multi-Power Law for Loss Curve Prediction Across Learning Rate Schedules"):
   ``L(t) = L0 + A*S1(t)^-alpha - B * sum_{k=1..t} (lr[k-1]-lr[k]) * G(lr[k]^-gamma * S_k(t))`` with
-  ``S1(t) = sum_{s<=t} lr[s]``, ``S_k(t) = sum_{s=k..t} lr[s]`` and ``G(x) = 1 - (C*x + 1)^-beta``.
+  ``S1(t) = sum_{s=1..t} lr[s]``, ``S_k(t) = sum_{s=k..t} lr[s]`` and ``G(x) = 1 - (C*x + 1)^-beta``, where
+  ``lr[s]`` is the rate of step ``s`` (``lr[0] = lr[1]``: no drop at the first step).
 - ``multipower_fixed``: the multi-power law with the exponents of its loss-drop response, ``beta`` and ``gamma``,
   held at the published values (five free parameters; see :func:`multipower_fixed`).
 - ``annealing`` (Tissue et al. 2024, "Scaling Law with Learning Rate Annealing"):
@@ -183,10 +184,11 @@ def features(
 ) -> dict[str, np.ndarray]:
     """The law's inputs for every logged step of every curve (or ``steps[i]`` of curve ``i``), stacked.
 
-    ``ratio`` sets the compression of the multi-power sum (see the module's notes).
+    Steps count from 1 (step ``k`` sums the rates of steps ``1..k``, ``curve.lr[:k]``). ``ratio`` sets the
+    compression of the multi-power sum (see the module's notes).
     """
     wanted = [c.step for c in curves] if steps is None else list(steps)
-    rows = [np.asarray(s, dtype=np.int64) for s in wanted]
+    rows = [np.asarray(s, dtype=np.int64) - 1 for s in wanted]  # the schedule's index of each step
     if "S2" in law.inputs:
         lam = float(law.spec.get("lam", 0.999))
         parts = [_annealing_features(c.lr, r, lam) for c, r in zip(curves, rows, strict=True)]

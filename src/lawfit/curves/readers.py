@@ -8,7 +8,9 @@ rate often sparsely. So ``table.dropna(subset=["loss"])`` is the loss curve and 
 every logged learning-rate point, from which the schedule can be rebuilt. Every run has at least one loss.
 ``attrs["source"]`` is the path that was read (a str) and ``attrs["tags"]`` the tag or key that each column came
 from, ``{"loss": ..., "lr": ... or None}``; both compare with ``==``, so tables read from several sources can be
-joined with :func:`pandas.concat`. A value logged twice at one step keeps the later one.
+joined with :func:`pandas.concat`. A value logged twice at one step keeps the later one. The step is the one the
+run logged, unchanged: a training framework's global step, the updates done, counted from 1 as :mod:`lawfit.curves`
+counts them (a W&B history's own row counter ``_step`` is used only when it holds no such step).
 
 A loss that is infinite is refused with a :class:`~lawfit.errors.DataError`, as is a step above
 :data:`~lawfit.curves.schedule.MAX_STEP`, a file with two columns of one name, anything but a regular file (a FIFO

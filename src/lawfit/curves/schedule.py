@@ -1,7 +1,8 @@
 """Learning-rate schedules as per-step arrays: built from a description, or rebuilt from sparse logged values.
 
 Loss-curve laws need the learning rate at every optimizer step (the sum of learning rates, the annealing area), while
-trackers log it now and then. A schedule is a float64 array ``lr[s]`` for steps ``s = 0 .. steps-1``.
+trackers log it now and then. A schedule of ``steps`` steps is a float64 array of that length: ``lr[k - 1]`` is the
+rate of optimizer step ``k``, for ``k = 1 .. steps`` (the step convention of :mod:`lawfit.curves`).
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def schedule(
     decay: str = "linear",
     stages: Sequence[tuple[int, float]] = (),
 ) -> np.ndarray:
-    """The learning rate at each step ``0 .. steps-1``.
+    """The learning rate of each optimizer step ``1 .. steps``: ``lr[k - 1]`` is the rate of step ``k``.
 
-    A linear warmup from 0 to ``peak`` over the first ``warmup`` steps (``lr[s] = peak*s/(warmup-1)``), then:
+    The shapes are written in ``s = k - 1``, the number of updates before step ``k``, as ``transformers``'
+    schedulers are (step 1 of a warmup from 0 has rate 0). A linear warmup from 0 to ``peak`` over the first
+    ``warmup`` steps (``lr[s] = peak*s/(warmup-1)``), then:
 
     - ``constant``: ``peak``;
     - ``cosine``: from ``peak`` down to ``final`` at ``steps``, ``final + (peak-final)*(1+cos(pi*u))/2`` with
@@ -106,14 +109,16 @@ def schedule(
 
 
 def from_logged(step: Sequence[int] | np.ndarray, lr: Sequence[float] | np.ndarray, steps: int) -> np.ndarray:
-    """A per-step schedule rebuilt from sparsely logged ``(step, lr)`` points by linear interpolation.
+    """The schedule of steps ``1 .. steps`` rebuilt from sparsely logged ``(step, lr)`` points by linear
+    interpolation (``out[k - 1]`` is the rate of step ``k``).
 
-    Before the first logged step the schedule ramps linearly from 0 (a warmup) if the first point is after step 0;
-    after the last it holds the last value. Interpolation is exact for piecewise-linear schedules logged at their
-    corners and close for smooth ones logged often; give the schedule itself (:func:`schedule`) when you know it.
+    Before the first logged step the schedule ramps linearly from 0 at step 0 (a warmup) if the first point is after
+    step 0; after the last it holds the last value. Interpolation is exact for piecewise-linear schedules logged at
+    their corners and close for smooth ones logged often; give the schedule itself (:func:`schedule`) when you know
+    it.
 
-    >>> from_logged([0, 10], [1.0, 0.0], 12)[8:].round(6).tolist()
-    [0.2, 0.1, 0.0, 0.0]
+    >>> from_logged([0, 10], [1.0, 0.0], 12)[7:].round(6).tolist()  # steps 8 .. 12
+    [0.2, 0.1, 0.0, 0.0, 0.0]
     """
     step = np.asarray(step, dtype=np.float64)
     lr = np.asarray(lr, dtype=np.float64)
@@ -127,7 +132,7 @@ def from_logged(step: Sequence[int] | np.ndarray, lr: Sequence[float] | np.ndarr
     step, lr = step[order], lr[order]
     if step[0] > 0:
         step, lr = np.r_[0.0, step], np.r_[0.0, lr]
-    return np.interp(np.arange(_count(steps, "steps", 1, MAX_SCHEDULE_STEPS), dtype=np.float64), step, lr)
+    return np.interp(np.arange(1, _count(steps, "steps", 1, MAX_SCHEDULE_STEPS) + 1, dtype=np.float64), step, lr)
 
 
 _DESCRIPTION = re.compile(r"^\s*(\w+)\s*(?::\s*(.*))?$")
