@@ -418,7 +418,6 @@ def test_plot_verb_held_out_runs(saved_fit, tmp_path) -> None:
         (["--kind", "bogus", "-o", "x.png"], "Unknown plot kind 'bogus'"),
         (["--kind", "fit"], "needs -o FIG.png"),
         (["-o", "x.jpg"], "must end in .png, .pdf or .svg"),
-        (["--kind", "residuals", "-o", "x.png"], "--kind residuals needs the runs"),
         (["--kind", "frontier", "-o", "x.png"], "--kind frontier needs the budgets"),
         (["--kind", "pairs", "--params", "A,zeta", "-o", "x.png"], "two or more distinct parameters"),
     ],

@@ -160,11 +160,12 @@ def test_cli_fit_with_bootstrap_prints_stderr_and_intervals(capsys) -> None:
     assert main([*argv, "--bootstrap", "100", "--seed", "3", "--level", "0.9", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert set(record["stderr"]) == set(record["params"]) == set(record["intervals"])
-    assert record["bootstrap"] == {"n_resamples": 100, "seed": 3, "by": "run", "n_converged": 100, "level": 0.9}
-    for name, (low, high) in record["intervals"].items():
-        assert low < record["params"][name] < high, name
-    assert main([*argv, "--bootstrap", "100", "--seed", "3"]) == 0
+    assert record["bootstrap"] == {"n_resamples": 100, "seed": 3, "by": "run", "n_converged": 100}
+    for name, interval in record["intervals"].items():  # the one JSON shape of an interval (README: vocabulary)
+        assert interval["level"] == 0.9 and interval["value"] == record["params"][name], name
+        assert interval["low"] < interval["value"] < interval["high"], name
+    assert main([*argv, "--bootstrap", "100", "--seed", "3", "--level", "0.95"]) == 0
     table = capsys.readouterr().out
     assert "95% interval" in table and "100 resamples of runs (seed 3), 100 refits converged" in table
     assert main([*argv, "--bootstrap", "100", "--level", "95"]) == 2
-    assert "'level' of an interval must be a float in (0, 1)" in capsys.readouterr().err
+    assert "--level must be a float in (0, 1)" in capsys.readouterr().err  # in CLI words

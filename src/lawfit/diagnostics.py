@@ -17,12 +17,26 @@ import numpy as np
 
 from .errors import BoundWarning, ConvergenceWarning, ExtrapolationWarning, IdentifiabilityWarning, LawfitWarning
 
-__all__ = ["EXTRAPOLATION_LIMIT", "IDENTIFIABILITY_THRESHOLD", "extrapolation", "fit_diagnostics", "identifiability"]
+__all__ = [
+    "EXTRAPOLATION_LIMIT",
+    "IDENTIFIABILITY_THRESHOLD",
+    "STRONG_CORRELATION",
+    "correlation_verdict",
+    "draw_correlations",
+    "extrapolation",
+    "fit_diagnostics",
+    "identifiability",
+    "identifiability_summary",
+    "usable_draws",
+]
 
 #: |correlation| above which two parameters count as not identifiable apart. Chinchilla's (A, alpha) and
 #: (B, beta) reach 0.9993 and 0.9997 on Hoffmann's data, from the uncentred parametrisation; well-posed fits stay
 #: below this.
 IDENTIFIABILITY_THRESHOLD = 0.9999
+#: |correlation| above which a pair is named strongly correlated (a note, not a warning): their separate values are
+#: uncertain though the data still tell them apart. Text and figures use this and the threshold above alike.
+STRONG_CORRELATION = 0.99
 #: A prediction beyond this multiple of the largest training value of an input is an extrapolation to flag.
 EXTRAPOLATION_LIMIT = 10.0
 _FLAT_RATIO = 1e-12  # smallest / largest Hessian eigenvalue below which a direction counts as flat
@@ -50,11 +64,7 @@ def identifiability(
     corr = None
     flat: list[str] = []
     if draws is not None and len(draws) > 2:
-        z = _in_search_space(np.asarray(draws), log_mask)
-        z = z[np.all(np.isfinite(z), axis=1)]
-        if len(z) > 2:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                corr = np.corrcoef(z.T)
+        corr = draw_correlations(draws, log_mask)
     elif hessian is not None and np.all(np.isfinite(hessian)):
         h = 0.5 * (hessian + hessian.T)
         values, vectors = np.linalg.eigh(h)
@@ -83,6 +93,85 @@ def identifiability(
         pairs=pairs,
         flat=flat,
     )
+
+
+def draw_correlations(draws: np.ndarray, log_mask: np.ndarray) -> np.ndarray:
+    """The correlations of the parameters over the finite ``draws`` (rows), in the search space (log for log-scale
+    parameters); NaN where fewer than three draws are finite. The one measure of identifiability from draws: the
+    warning, the report's text and the pairs figure all read it.
+
+    >>> draws = np.array([[1.0, 10.0], [2.0, 100.0], [3.0, 1000.0], [4.0, 9000.0]])
+    >>> round(float(draw_correlations(draws, np.array([False, True]))[0, 1]), 4)
+    0.9999
+    """
+    z = _in_search_space(np.asarray(draws, dtype=np.float64), np.asarray(log_mask, dtype=bool))
+    z = z[np.all(np.isfinite(z), axis=1)]
+    k = z.shape[1]
+    if len(z) <= 2:
+        return np.full((k, k), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.atleast_2d(np.corrcoef(z.T))
+
+
+def correlation_verdict(r: float, threshold: float = IDENTIFIABILITY_THRESHOLD) -> str:
+    """What a pair's correlation says: ``"not identifiable"`` above ``threshold``, ``"strongly correlated"`` above
+    :data:`STRONG_CORRELATION`, else ``""``.
+
+    >>> correlation_verdict(0.99995), correlation_verdict(-0.9993), correlation_verdict(0.5)
+    ('not identifiable', 'strongly correlated', '')
+    """
+    if not np.isfinite(r):
+        return ""
+    if abs(r) > threshold:
+        return "not identifiable"
+    return "strongly correlated" if abs(r) > STRONG_CORRELATION else ""
+
+
+def usable_draws(boot: Any) -> np.ndarray:
+    """The bootstrap draws (of a :class:`~lawfit.uncertainty.Bootstrap`) identifiability is judged on: the converged
+    refits (all of them when fewer than three converged)."""
+    kept = boot.draws[boot.converged]
+    return kept if len(kept) > 2 else boot.draws
+
+
+def identifiability_summary(fit: Any) -> str:
+    """One sentence on how well the data pin down the fit's parameters, from the same correlations as the
+    :class:`IdentifiabilityWarning` and the pairs figure: pairs beyond the threshold, strongly correlated pairs
+    below it, or neither."""
+    names = list(fit.law.param_names)
+    if fit.bootstrap is None:
+        warned = [w for w in fit.diagnostics if isinstance(w, IdentifiabilityWarning)]
+        if warned:
+            return "Identifiability (from the curvature at the optimum): " + warned[0].message
+        return (
+            "No pair of parameters is beyond the identifiability threshold (|r| > "
+            f"{IDENTIFIABILITY_THRESHOLD:g}), judged from the objective's curvature at the optimum (no bootstrap "
+            "draws)."
+        )
+    log_mask = np.array([p.scale == "log" for p in fit.law.params])
+    corr = draw_correlations(usable_draws(fit.bootstrap), log_mask)
+    found: dict[str, list[str]] = {"not identifiable": [], "strongly correlated": []}
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            verdict = correlation_verdict(float(corr[i, j]))
+            if verdict:
+                found[verdict].append(f"{names[i]} and {names[j]} (r = {corr[i, j]:+.4f})")
+    parts = []
+    if found["not identifiable"]:
+        parts.append(
+            f"Not identifiable (|r| > {IDENTIFIABILITY_THRESHOLD:g}): {'; '.join(found['not identifiable'])}: the data "
+            "cannot tell these apart."
+        )
+    if found["strongly correlated"]:
+        parts.append(
+            f"Strongly correlated ({STRONG_CORRELATION:g} < |r| <= {IDENTIFIABILITY_THRESHOLD:g}): "
+            f"{'; '.join(found['strongly correlated'])}: the data pin down their combination far better than each "
+            "one, so their separate values (and their intervals) are uncertain; below the threshold at which lawfit "
+            "warns."
+        )
+    if not parts:
+        parts.append(f"No pair of parameters has |r| > {STRONG_CORRELATION:g} in the bootstrap draws.")
+    return " ".join(parts) + " (Correlations of the bootstrap draws, log scale for log-scale parameters.)"
 
 
 def fit_diagnostics(law: Any, result: Any, *, draws: np.ndarray | None = None) -> tuple[LawfitWarning, ...]:

@@ -264,7 +264,9 @@ class Fit:
 
     # -- display -------------------------------------------------------------------------------------------------
     def summary(self, level: float = 0.95) -> str:
-        """A readable table of the fit; with bootstrap draws, standard errors and ``level`` percentile intervals."""
+        """A readable table of the fit; with bootstrap draws, the spread of each parameter (its standard error, or
+        for a log-scale parameter the factor ``×/÷ f`` of :func:`lawfit.uncertainty.factors`) and its ``level``
+        percentile interval, printed with the digits that show its width."""
         lines = [f"law        {self.law.name}: L = {self.law.formula}"]
         source = self.data.get("source", "")
         lines.append(f"data       {self.n_points} runs" + (f" from {source}" if source else ""))
@@ -286,12 +288,18 @@ class Fit:
             for name, value in self.params.items():
                 lines.append(f"  {name:<{width}}  {value:>14.6g}")
             return "\n".join(lines)
-        stderr, intervals = self.stderr, self.intervals(level)
+        spreads, intervals = _unc.spread_texts(self), self.intervals(level)
         lines.insert(-1, f"bootstrap  {self.bootstrap.describe()}")
-        lines.append(header + f"  {'stderr':>12}  {f'{level:.0%} interval':>29}")
+        lines.append(header + f"  {'stderr':>12}  {level:.0%} interval")
         for name, value in self.params.items():
             low, high = intervals[name]
-            lines.append(f"  {name:<{width}}  {value:>14.6g}  {stderr[name]:>12.4g}  [{low:>12.6g}, {high:>12.6g}]")
+            lines.append(
+                f"  {name:<{width}}  {value:>14.6g}  {spreads[name]:>12}  {_unc.format_interval(low, high, least=4)}"
+            )
+        if _unc.factors(self):
+            lines.append(
+                "  ×/÷ f: the multiplicative standard error of a log-scale parameter (exp of the sd of its log draws)"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -685,7 +693,7 @@ def fit(
         converged=result.converged,
         message=result.message,
         loss=objective,
-        data=_data_summary(runs, the_law),
+        data=_data_summary(runs, the_law, columns),
         search={
             "n_starts": result.n_starts,
             "n_polished": result.n_polished,
@@ -756,7 +764,9 @@ def _check_weights(weights: Any, n: int) -> np.ndarray:
     return w
 
 
-def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
+def _data_summary(runs: Runs, law: Law, columns: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What a saved fit says of its runs: where they came from (``path``, absolute, and the ``columns`` mapping when
+    a file was read, so that ``lawfit plot FIT.json`` finds them again), their ranges, derived columns and notes."""
     ranges = {}
     for name in (*law.inputs, law.target):
         values = runs.column(name)
@@ -764,7 +774,15 @@ def _data_summary(runs: Runs, law: Law) -> dict[str, Any]:
     if "N" in law.inputs and "D" in law.inputs:  # the tokens per parameter the runs span, for planning
         ratio = runs.column("D") / runs.column("N")
         ranges["D/N"] = [float(ratio.min()), float(ratio.max())]
-    return {"source": runs.source, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
+        if "C" in runs.columns:  # the compute the runs span: plans are judged against the largest run's
+            compute = runs.column("C")
+            ranges["C"] = [float(compute.min()), float(compute.max())]
+    summary: dict[str, Any] = {"source": runs.source}
+    if not runs.source.startswith("<") and Path(runs.source).is_file():
+        summary["path"] = str(Path(runs.source).resolve())
+        if columns:
+            summary["columns"] = {str(k): str(v) for k, v in columns.items()}
+    return {**summary, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
 
 
 def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -198,8 +198,10 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     A corner plot: the histogram of each parameter's draws on the diagonal, the scatter of each pair below it, the
     fitted value marked in red, and the pair's correlation in each panel. Log-scale parameters (``E``, ``A``, ``B``
     of chinchilla) are shown as their log10, the scale the fit searches. A scatter squeezed onto a line is a pair
-    the data cannot tell apart (an :class:`~lawfit.IdentifiabilityWarning` names those above 0.9999). Refits that
-    did not converge are left out.
+    the data cannot tell apart. Each panel's correlation is coloured by the verdict of
+    :func:`lawfit.diagnostics.correlation_verdict`, the same that raises the :class:`~lawfit.IdentifiabilityWarning`
+    (red: not identifiable, above 0.9999) and writes the report's text (orange: strongly correlated, above 0.99).
+    Refits that did not converge are left out.
 
     Parameters
     ----------
@@ -229,9 +231,21 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
             f"The 'params' of plot_bootstrap_pairs must be two or more distinct parameters of {fit.law.name} "
             f"({', '.join(fit.law.param_names)}). Got {names!r} instead."
         )
+    from .diagnostics import (
+        IDENTIFIABILITY_THRESHOLD,
+        STRONG_CORRELATION,
+        correlation_verdict,
+        draw_correlations,
+        usable_draws,
+    )
+
     specs = {p.name: p for p in fit.law.params}
     index = [fit.law.param_names.index(n) for n in names]
-    draws = fit.bootstrap.draws[fit.bootstrap.converged][:, index]
+    # The draws and correlations the identifiability warning and the report's text judge by, so all say the same.
+    judged = usable_draws(fit.bootstrap)
+    log_mask = np.array([p.scale == "log" for p in fit.law.params])
+    corr = draw_correlations(judged, log_mask)[np.ix_(index, index)]
+    draws = judged[:, index]
     draws = draws[np.all(np.isfinite(draws), axis=1)]
     if len(draws) < 2:
         raise LawfitError("Fewer than 2 bootstrap refits converged to finite values; there is nothing to plot.")
@@ -241,7 +255,6 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     shown = np.where(log, np.log10(np.where(log, draws, 1.0)), draws)
     fitted = [math.log10(fit.params[n]) if log[i] else fit.params[n] for i, n in enumerate(names)]
     labels = [f"log10 {n}" if log[i] else n for i, n in enumerate(names)]
-    corr = np.corrcoef(shown.T) if len(draws) > 2 else np.full((len(names),) * 2, np.nan)
 
     from matplotlib.ticker import MaxNLocator
 
@@ -265,7 +278,11 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
                 row_first = row_first or ax
                 ax.scatter(shown[:, j], shown[:, i], s=3, alpha=0.4, color="C0", lw=0, rasterized=True)
                 ax.plot([fitted[j]], [fitted[i]], "+", color="red", ms=10, mew=1.5)
-                ax.text(0.04, 0.88, f"r = {corr[i, j]:.4f}", transform=ax.transAxes, fontsize="small")
+                verdict = correlation_verdict(float(corr[i, j]))
+                colour = {"not identifiable": "red", "strongly correlated": "darkorange"}.get(verdict, "black")
+                ax.text(0.04, 0.88, f"r = {corr[i, j]:+.4f}", transform=ax.transAxes, fontsize="small", color=colour)
+                if verdict:
+                    ax.text(0.04, 0.76, verdict, transform=ax.transAxes, fontsize="x-small", color=colour)
                 ax.yaxis.set_major_locator(MaxNLocator(4))
             ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.tick_params(labelsize="x-small")
@@ -279,7 +296,12 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
                 ax.tick_params(labelleft=False)
     left_out = fit.bootstrap.n_resamples - len(draws)
     note = f", {left_out} not converged left out" if left_out else ""
-    fig.suptitle(f"bootstrap draws of {fit.law.name}: {len(draws):,} refits{note}")
+    fig.suptitle(
+        f"bootstrap draws of {fit.law.name}: {len(draws):,} refits{note}\n"
+        f"red: not identifiable (|r| > {IDENTIFIABILITY_THRESHOLD:g}); "
+        f"orange: strongly correlated (|r| > {STRONG_CORRELATION:g})",
+        fontsize="small",
+    )
     return fig
 
 
@@ -487,11 +509,13 @@ def plot_isoflop(result: IsoFLOP, *, level: float | None = None) -> Figure:
     return fig
 
 
-def plot_frontier(frontier: Frontier, *, level: float | None = None) -> Figure:
+def plot_frontier(frontier: Frontier, *, level: float | None = None, largest_compute: float | None = None) -> Figure:
     """The compute-optimal parameters N* and tokens D* against compute, log-log.
 
-    With bootstrap draws, ``level`` percentile bands (default the frontier's own level). For a dense line, compute
-    the frontier on many budgets, e.g. ``compute_optimal(fit, np.geomspace(1e20, 1e26, 60))``; a frontier of a few
+    With bootstrap draws, ``level`` percentile bands (default the frontier's own level), their edges drawn so that a
+    narrow band still shows. ``largest_compute``, the compute of the largest fitted run (FLOPs), marks where the data
+    end: a dotted line there, and the budgets beyond it shaded as extrapolation. For a dense line, compute the
+    frontier on many budgets, e.g. ``compute_optimal(fit, np.geomspace(1e20, 1e26, 60))``; a frontier of a few
     budgets is drawn with markers.
 
     Examples
@@ -521,7 +545,12 @@ def plot_frontier(frontier: Frontier, *, level: float | None = None) -> Figure:
         ax.plot(c, frontier.value(name), color=colour, marker=marker, lw=1.5, label=label)
         if frontier.draws and name in frontier.draws:
             low, high = frontier.interval(name, level)
-            ax.fill_between(c, low, high, color=colour, alpha=0.2, lw=0, label=f"{name}* {level:.0%} interval")
+            # A band a fraction of a decade wide on decades of axis needs its edges drawn to be seen.
+            ax.fill_between(c, low, high, label=f"{name}* {level:.0%} interval", **_band_style(colour))
+    if largest_compute is not None and math.isfinite(largest_compute) and largest_compute > 0:
+        ax.axvline(largest_compute, color="0.25", lw=1.0, ls=":", label=f"largest run (C = {largest_compute:.3g})")
+        if float(np.max(c)) > largest_compute:
+            ax.axvspan(largest_compute, float(np.max(c)), color="0.92", lw=0, zorder=0, label="beyond the runs")
     _finish(ax, _LABELS["C"], _OPTIMA, f"compute-optimal frontier of {frontier.law} ({frontier.cost})")
     return fig
 
@@ -560,12 +589,12 @@ def plot_curves(curve_fit: CurveFit, curves: Curve | Sequence[Curve]) -> Figure:
         colour = f"C{i % 10}"
         fitted = curve.name in curve_fit.curves
         first = int(curve.step.min()) if curve.step.size else 1
-        steps = np.unique(np.linspace(first, curve.steps - 1, 400).astype(np.int64))
+        steps = np.unique(np.linspace(first, curve.steps, 400).astype(np.int64))  # steps 1..S
         face = colour if fitted else "none"
         label = curve.name if fitted else f"{curve.name} (held out)"
         top.scatter(curve.step, curve.loss, s=10, facecolors=face, edgecolors=colour, lw=0.8, label=label)
         top.plot(steps, curve_fit.predict(curve, steps), color=colour, lw=1.2)
-        bottom.plot(np.arange(curve.steps), curve.lr, color=colour, lw=1.2)
+        bottom.plot(np.arange(1, curve.steps + 1), curve.lr, color=colour, lw=1.2)  # lr[k-1] is step k's
     top.set_ylabel("loss")
     top.set_title(f"{curve_fit.law.name} fitted on {', '.join(curve_fit.curves) or 'given parameters'}")
     top.legend(fontsize="small", title="points: logged; lines: law", title_fontsize="small")
@@ -648,7 +677,7 @@ def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs |
         c_all = 6.0 * n_all * d_all
     else:
         raise LawfitError("This fit does not record the ranges of N, D and the loss; give the runs (data=...).")
-    for i, fixed in enumerate(_representatives(values, shown, norm)):
+    for fixed in _representatives(values, shown, norm):
         if x == "C":
             near = np.abs(np.log(n_all / fixed)) <= math.log(_NEAR)
             grid = np.geomspace(*_span([c_all[near]] if near.any() else [c_all]), _GRID)
@@ -657,8 +686,8 @@ def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs |
             grid = np.geomspace(*_span([n_all if x == "N" else d_all]), _GRID)
             n = grid if x == "N" else grid / fixed
             loss = _predict(fit, N=n, D=n * fixed)
-        label = f"law at fixed {'N' if x == 'C' else 'D/N'}" if i == 0 else None
-        ax.plot(grid, loss, color=cmap(norm(fixed)), lw=1.0, label=label)
+        # Each line in the legend with the value it holds fixed: the colour bar alone cannot be read that finely.
+        ax.plot(grid, loss, color=cmap(norm(fixed)), lw=1.0, label=f"law at {'N' if x == 'C' else 'D/N'} = {fixed:.3g}")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtrapolationWarning)
@@ -668,11 +697,19 @@ def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs |
     if fit.bootstrap is not None:
         low, high = frontier.interval("loss", level)
         label = f"{level:.0%} interval of the frontier"
-        ax.fill_between(along, low, high, color="black", alpha=0.15, lw=0, label=label)
+        # The band is a fraction of a percent of the loss: its edges keep it visible.
+        ax.fill_between(along, low, high, label=label, **_band_style("black"))
     # The thin lines rise steeply where a size gets few tokens; keep the view on the runs and the frontier.
     losses = [r.column("loss") for r in shown] or [np.asarray(ranges["loss"], dtype=np.float64)]
     low_loss = min(float(np.min(frontier.loss)), *(float(v.min()) for v in losses))
     ax.set_ylim(low_loss / 1.03, max(float(v.max()) for v in losses) * 1.05)
+
+
+def _band_style(colour: str) -> dict[str, Any]:
+    """A band that shows however narrow it is: a light fill with dashed edges of its colour."""
+    from matplotlib.colors import to_rgba
+
+    return {"facecolor": to_rgba(colour, 0.3), "edgecolor": to_rgba(colour, 0.9), "lw": 0.8, "linestyle": "--"}
 
 
 def _colouring(x: str, shown: Sequence[Runs], fit: Fit) -> tuple[str, Any, Any]:

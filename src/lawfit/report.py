@@ -43,12 +43,14 @@ import numpy as np
 from . import plot
 from ._files import check_output, write_atomic
 from .data import Runs, load_runs
+from .diagnostics import identifiability_summary
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, calibrate, fit
 from .laws import Law
 from .plan import Frontier, compute_optimal
 from .select import as_candidates, default_candidates, selection_label
 from .uncertainty import bootstrap as _bootstrap
+from .uncertainty import factors, format_interval, spread_texts
 from .validate import Backtest, backtest
 from .validate import _check_options as _check_split
 
@@ -496,7 +498,7 @@ def _page(results: _Results, *, level: float, title: str | None, command: str | 
 
     the_fit = results.fit
     source = results.runs.source
-    heading = title if title is not None else f"{the_fit.law.name} fitted to {source}"
+    heading = title if title is not None else f"{the_fit.law.name} fitted to {_source_name(source)}"
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"lawfit {__version__} · {created}" + (f" · {command}" if command else "")
     sections = [
@@ -538,6 +540,23 @@ def _page(results: _Results, *, level: float, title: str | None, command: str | 
             "",
         ]
     )
+
+
+def _source_name(source: str) -> str:
+    """What to call the runs in a title: a bundled data set by its name, a file by its name (not the path it was
+    installed or read at), a table by what it was."""
+    from . import datasets
+
+    if source.startswith("<"):
+        return "the runs of a " + source.strip("<>")
+    path = Path(source)
+    for name in datasets.DATASETS:
+        try:
+            if path.resolve() == datasets.path(name).resolve():
+                return f"the bundled {name} data set"
+        except OSError:
+            continue
+    return path.name or source
 
 
 def _section(key: str, body: str) -> str:
@@ -671,17 +690,17 @@ def _fit_body(the_fit: Fit, level: float) -> str:
         parts.append(_table(["parameter", "value"], body, numeric=(1,)))
         parts.append('<p class="omitted">No bootstrap: standard errors and intervals need bootstrap &gt; 0.</p>')
     else:
-        stderr, intervals = the_fit.stderr, the_fit.intervals(level)
+        spreads, intervals = spread_texts(the_fit), the_fit.intervals(level)
         body = [
-            [
-                name,
-                _g(the_fit.params[name], 6),
-                _g(stderr[name], 4),
-                f"[{_g(intervals[name][0], 6)}, {_g(intervals[name][1], 6)}]",
-            ]
+            [name, _g(the_fit.params[name], 6), spreads[name], format_interval(*intervals[name], least=4)]
             for name in names
         ]
         parts.append(_table(["parameter", "value", "stderr", f"{level:.0%} interval"], body, numeric=(1, 2, 3)))
+        if factors(the_fit):
+            parts.append(
+                "<p>×/÷ f: the multiplicative standard error of a log-scale parameter, exp of the standard deviation "
+                "of its log draws; the value times or divided by f spans about 68% of the draws.</p>"
+            )
     if the_fit.selection is not None:
         parts.append(_selection(the_fit))
     return "\n".join(parts)
@@ -745,12 +764,11 @@ def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
 def _diagnostics_body(the_fit: Fit) -> str:
     if not the_fit.diagnostics and not the_fit.converged:
         return "<p>The fit carries no warnings, but its search did not converge: see the verdict above.</p>"
+    # Identifiability is judged once (lawfit.diagnostics); the pairs figure below colours its panels by the same.
+    pairs = f'<p class="identifiability">{_e(identifiability_summary(the_fit))}</p>'
     if not the_fit.diagnostics:
-        return (
-            "<p>The fit raised no warnings: it converged, no parameter ended at a bound, and no pair of parameters is "
-            "too correlated to tell apart.</p>"
-        )
-    return _warning_list(the_fit.diagnostics)
+        return "<p>The fit raised no warnings: it converged and no parameter ended at a bound.</p>\n" + pairs
+    return _warning_list(the_fit.diagnostics) + "\n" + pairs
 
 
 def _warning_list(found: Sequence[LawfitWarning]) -> str:
@@ -798,8 +816,8 @@ def _figures_body(the_fit: Fit, runs: Runs, level: float) -> str:
             _figure(
                 lambda: plot.plot_bootstrap_pairs(the_fit),
                 "Bootstrap draws of the parameters, two at a time",
-                "Bootstrap draws of the parameters, two at a time: a scatter squeezed onto a line is a pair the data "
-                "cannot tell apart.",
+                "Bootstrap draws of the parameters, two at a time, each panel with its correlation r (of log10 for "
+                "log-scale parameters), coloured as judged in Diagnostics: " + identifiability_summary(the_fit),
             )
         )
     return "\n".join(parts)
@@ -934,6 +952,8 @@ def _forecast_body(results: _Results, level: float) -> str:
 
 
 def _held_out_table(bt: Backtest, max_rows: int) -> str:
+    """All the held-out runs: the worst miss and the largest run first (the ones the verdict and the forecast
+    hinge on), then the rest by scale; beyond ``max_rows`` rows the rest are folded, never left out."""
     table = bt.table
     formats: dict[str, tuple[str, Callable[[Any], str]]] = {
         "run": ("run", str),
@@ -945,11 +965,30 @@ def _held_out_table(bt: Backtest, max_rows: int) -> str:
         "covered": ("covered", lambda v: "yes" if v else "no"),
     }
     columns = [formats.get(name, (str(name), lambda v: _g(v, 4))) for name in table.columns]
-    shown = table.head(max_rows)
-    body = [[fmt(value) for (_, fmt), value in zip(columns, row, strict=True)] for row in shown.itertuples(index=False)]
-    numeric = tuple(i for i, name in enumerate(table.columns) if name not in ("run", "covered"))
-    caption = f"The {len(table)} held-out runs" + (f", the first {len(shown)} shown" if len(shown) < len(table) else "")
-    return _table([header for header, _ in columns], body, numeric=numeric, caption=caption)
+    headers = ["", *(header for header, _ in columns)]
+    numeric = tuple(i + 1 for i, name in enumerate(table.columns) if name not in ("run", "covered"))
+    order = list(range(len(table)))
+    first: dict[int, str] = {}
+    if len(table):
+        errors = np.abs(table["rel_error"].to_numpy(dtype=np.float64)) if "rel_error" in table else None
+        if errors is not None and np.isfinite(errors).any():
+            first[int(np.nanargmax(np.where(np.isfinite(errors), errors, -np.inf)))] = "worst miss"
+        largest = int(np.argmax(table[bt.by].to_numpy(dtype=np.float64))) if bt.by in table else len(table) - 1
+        first[largest] = "worst miss, largest" if largest in first else "largest"
+    order = [*first, *(i for i in order if i not in first)]
+    rows = list(table.itertuples(index=False))
+    body = [[first.get(i, ""), *(fmt(value) for (_, fmt), value in zip(columns, rows[i], strict=True))] for i in order]
+    if len(body) <= max(max_rows, len(first)):
+        caption = f"The {len(table)} held-out runs: the worst miss and the largest first, then by {bt.by}"
+        return _table(headers, body, numeric=numeric, caption=caption)
+    shown = max(max_rows, len(first))
+    caption = f"The {len(table)} held-out runs: the worst miss and the largest first, then by {bt.by}"
+    head = _table(headers, body[:shown], numeric=numeric, caption=caption)
+    rest = _table(headers, body[shown:], numeric=numeric)
+    return (
+        f"{head}\n<details><summary>The other {len(body) - shown} held-out runs, by {_e(bt.by)}</summary>\n"
+        f"{rest}\n</details>"
+    )
 
 
 def _frontier_body(results: _Results, level: float) -> str:
@@ -983,11 +1022,14 @@ def _frontier_body(results: _Results, level: float) -> str:
         parts.append("<p>Warnings raised by the frontier:</p>" + _warning_list(results.frontier_warnings))
     if results.dense_frontier is not None:
         dense = results.dense_frontier
+        largest = float(np.max(_compute_of(results.runs)))
         parts.append(
             _figure(
-                lambda: plot.plot_frontier(dense, level=level),
+                lambda: plot.plot_frontier(dense, level=level, largest_compute=largest),
                 "The compute-optimal frontier",
-                "N* and D* against compute" + (f", with {level:.0%} bootstrap bands." if dense.draws else "."),
+                "N* and D* against compute"
+                + (f", with {level:.0%} bootstrap bands (dashed edges)" if dense.draws else "")
+                + f"; the dotted line marks the largest run (C = {largest:.3g} FLOPs), beyond it the law extrapolates.",
             )
         )
     return "\n".join(parts)

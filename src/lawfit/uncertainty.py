@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -242,12 +243,12 @@ def _with_draws_diagnostics(fit: Fit, draws: Bootstrap) -> tuple[Any, ...]:
     """The fit's diagnostics with identifiability judged from the draws, which beat the curvature at one point."""
     import warnings
 
-    from .diagnostics import identifiability
+    from .diagnostics import identifiability, usable_draws
     from .errors import ConvergenceWarning, IdentifiabilityWarning
 
     kept = [w for w in fit.diagnostics if not isinstance(w, IdentifiabilityWarning)]
     log_mask = np.array([p.scale == "log" for p in fit.law.params])
-    found = identifiability(fit.law.param_names, log_mask, draws=draws.draws)
+    found = identifiability(fit.law.param_names, log_mask, draws=usable_draws(draws))
     new = [found] if found is not None else []
     failed = int(np.sum(~draws.converged))
     if failed > 0.01 * draws.n_resamples:
@@ -341,6 +342,63 @@ def stderr(fit: Fit) -> dict[str, float]:
     return {name: float(np.std(draws[:, i], ddof=1)) for i, name in enumerate(fit.law.param_names)}
 
 
+def factors(fit: Fit) -> dict[str, float]:
+    """Multiplicative standard errors of the log-scale parameters (``E``, ``A``, ``B`` of chinchilla):
+    ``exp(std(log draws))``, the factor ``f`` of "value ×/÷ f". Such a parameter's draws spread over orders of
+    magnitude, where a linear standard error (``A = 3.9e3 ± 7.1e6``) says nothing; the search works on its log.
+    A parameter with a draw <= 0 is left out."""
+    draws = _usable(_require(fit).draws)
+    found = {}
+    for i, spec in enumerate(fit.law.params):
+        if spec.scale == "log" and len(draws) > 1 and np.all(draws[:, i] > 0):
+            found[spec.name] = float(np.exp(np.std(np.log(draws[:, i]), ddof=1)))
+    return found
+
+
+def spread_texts(fit: Fit) -> dict[str, str]:
+    """The spread of each parameter as shown in tables: ``"±0.0148"`` (the standard error) for a linear parameter,
+    ``"×/÷ 1.28"`` (:func:`factors`, with the digits that show it differs from 1) for a log-scale one."""
+    linear, multiplicative = stderr(fit), factors(fit)
+    return {
+        name: f"×/÷ {format_number(multiplicative[name], interval_digits(1.0, multiplicative[name]))}"
+        if name in multiplicative
+        else f"±{linear[name]:.4g}"
+        for name in fit.law.param_names
+    }
+
+
+def interval_digits(*values: float, least: int = 3) -> int:
+    """Significant digits that show the differences between ``values`` (a value and its interval's bounds): at least
+    ``least``, and two digits of the smallest nonzero gap at the magnitude of the largest value, at most 15.
+
+    >>> interval_digits(2.3, 2.31), interval_digits(2.0, 1.0, 3.0)
+    (4, 3)
+    """
+    finite = sorted(float(v) for v in values if v is not None and np.isfinite(v))
+    top = max((abs(v) for v in finite), default=0.0)
+    gaps = [b - a for a, b in pairwise(finite) if b > a]
+    if top == 0.0 or not gaps:
+        return least
+    digits = int(np.floor(np.log10(top)) - np.floor(np.log10(min(gaps)))) + 2
+    return int(min(15, max(least, digits)))
+
+
+def format_number(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, trailing zeros kept (they are digits); "–" if not finite."""
+    value = float(value)
+    return f"{value:#.{digits}g}".rstrip(".") if np.isfinite(value) else "–"
+
+
+def format_interval(low: float, high: float, value: float | None = None, *, least: int = 3) -> str:
+    """``"[low, high]"`` with the digits that show its width (and the value's place in it, if given).
+
+    >>> format_interval(2.3, 2.31, 2.30445), format_interval(1.2e20, 3.4e21)
+    ('[2.3000, 2.3100]', '[1.20e+20, 3.40e+21]')
+    """
+    digits = interval_digits(low, high, *(() if value is None else (value,)), least=least)
+    return f"[{format_number(low, digits)}, {format_number(high, digits)}]"
+
+
 def intervals(fit: Fit, level: float = 0.95) -> dict[str, tuple[float, float]]:
     """Percentile intervals of the parameters."""
     low, high = percentile_interval(_require(fit).draws, level)
@@ -358,7 +416,12 @@ def derived_draws(fit: Fit, quantity: Callable[[Mapping[str, np.ndarray]], Any])
 def run_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
     """Draws of a *new run's* outcome at ``inputs``: each draw of the law plus a residual of the full-data fit
     drawn at random (on the log scale for log objectives), so that the spread holds both the law's uncertainty and
-    the scatter of single runs about it. Seeded by the bootstrap's seed."""
+    the scatter of single runs about it.
+
+    Which residual a draw adds at a point is decided by the bootstrap's seed, the draw and the point's own input
+    values alone (:func:`noise_index`): a target's interval is the same whether it is asked alone, with other
+    targets, or in chunks, and distinct points get independent noise.
+    """
     boot = _require(fit)
     if boot.residuals.size == 0:
         raise LawfitError(
@@ -366,9 +429,43 @@ def run_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
             "intervals of a new run."
         )
     law_draws = prediction_draws(fit, inputs)
-    rng = np.random.default_rng([boot.seed, 1])
-    noise = rng.choice(boot.residuals, size=law_draws.shape)
+    named = {k: v for k, v in inputs.items() if k in fit.law.inputs} or dict(inputs)
+    index = noise_index(boot.seed, named, law_draws.shape[0], boot.residuals.size)
+    noise = boot.residuals[np.broadcast_to(index, law_draws.shape)]
     return law_draws * np.exp(noise) if fit.loss.in_log_space else law_draws + noise
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of uint64 whose outputs look independent for neighbouring inputs."""
+    z = z ^ (z >> np.uint64(30))
+    z = z * np.uint64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> np.uint64(27))
+    z = z * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def noise_index(seed: int, points: Mapping[str, np.ndarray], n_draws: int, n_choices: int) -> np.ndarray:
+    """Indices in ``range(n_choices)``, shape ``(n_draws, *points_shape)``: a pseudo-random choice per draw and per
+    point that depends only on ``seed``, the draw's number and the point's values (by input name), never on the
+    other points or the shape they come in.
+
+    >>> one = noise_index(0, {"N": np.array([1e9])}, 5, 10)
+    >>> two = noise_index(0, {"N": np.array([1e8, 1e9])}, 5, 10)
+    >>> bool((one[:, 0] == two[:, 1]).all())
+    True
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(points[k], dtype=np.float64) + 0.0 for k in sorted(points)))
+    shape = arrays[0].shape if arrays else ()
+    with np.errstate(over="ignore"):
+        key = np.full(shape, _mix(np.atleast_1d(np.uint64(int(seed) % 2**64) + _GOLDEN))[0], dtype=np.uint64)
+        for values in arrays:  # -0.0 became 0.0 above, so equal values give equal keys
+            key = _mix(key ^ np.array(values, dtype=np.float64).view(np.uint64)) + _GOLDEN
+        draw = _mix(np.arange(1, n_draws + 1, dtype=np.uint64) * _GOLDEN)
+        index = _mix(key[None, ...] ^ draw.reshape((n_draws,) + (1,) * len(shape)))
+    return (index % np.uint64(n_choices)).astype(np.intp)
 
 
 def over_points(
@@ -407,9 +504,13 @@ def over_points(
 
 
 def prediction_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The law's prediction at ``inputs`` for every draw, shape ``(n_resamples, *inputs_shape)``."""
-    from ._jax import jax, jnp
+    """The law's prediction at ``inputs`` for every draw, shape ``(n_resamples, *inputs_shape)``: one numpy call,
+    each draw's parameters on the first axis broadcast against the points."""
+    from .laws._base import evaluate
 
-    columns = {k: jnp.asarray(v) for k, v in inputs.items()}
-    draws = {k: jnp.asarray(v) for k, v in param_draws(fit).items()}
-    return np.asarray(jax.vmap(lambda p: fit.law.fn(p, columns))(draws), dtype=np.float64)
+    columns = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    shape = np.broadcast_shapes(*(a.shape for a in columns.values()))
+    draws = {k: np.asarray(v, dtype=np.float64) for k, v in param_draws(fit).items()}
+    n = len(next(iter(draws.values())))
+    params = {k: v.reshape((n,) + (1,) * len(shape)) for k, v in draws.items()}
+    return np.broadcast_to(evaluate(fit.law.fn, params, columns), (n, *shape))

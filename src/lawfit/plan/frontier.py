@@ -19,7 +19,7 @@ import numpy as np
 from ..diagnostics import EXTRAPOLATION_LIMIT, extrapolation
 from ..errors import ExtrapolationWarning, LawfitError
 from ..fit import Fit
-from ..uncertainty import percentile_interval
+from ..uncertainty import format_interval, format_number, interval_digits, percentile_interval
 from ._solve import check_cost, law_values, minimise_log, solve_increasing_log, tokens_for
 
 __all__ = ["Frontier", "InferencePlan", "compute_for_loss", "compute_optimal", "inference_optimal"]
@@ -107,8 +107,14 @@ class Frontier:
             line = "  ".join(f"{v:>12.4g}" for v in cells) + f"  {self.loss[i]:>12.5f}  {self.N_exponent[i]:>11.4f}"
             lines.append(line)
             if self.draws:
-                shown = [(label, self.interval(n)) for n, label in _SHOWN.items() if n in self.draws]
-                parts = [f"{label} [{low[i]:.4g}, {high[i]:.4g}]" for label, (low, high) in shown]
+                parts = []
+                for name, label in _SHOWN.items():
+                    if name not in self.draws:
+                        continue
+                    low, high = self.interval(name)
+                    if np.isclose(low[i], high[i], rtol=1e-12, atol=0.0):
+                        continue  # a quantity fixed by the question (the loss of a target): no interval to show
+                    parts.append(f"{label} {format_interval(low[i], high[i], self.value(name)[i], least=4)}")
                 lines.append("              " + ", ".join(parts))
         return "\n".join(lines)
 
@@ -202,9 +208,16 @@ class InferencePlan:
             f"saving     {self.saving:.1%} of the total",
         ]
         if self.draws:
-            for name in ("N", "D", "saving"):
+            for name in ("N", "D"):
                 low, high = self.interval(name)
-                lines.append(f"interval   {name}: [{low:.4g}, {high:.4g}] ({self.level:.0%})")
+                lines.append(
+                    f"interval   {name}: {format_interval(low, high, getattr(self, name), least=4)} ({self.level:.0%})"
+                )
+            low, high = (100.0 * bound for bound in self.interval("saving"))  # in % like the saving above
+            digits = interval_digits(low, high, 100.0 * self.saving, least=3)
+            lines.append(
+                f"interval   saving: [{format_number(low, digits)}%, {format_number(high, digits)}%] ({self.level:.0%})"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
