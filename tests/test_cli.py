@@ -87,7 +87,10 @@ def test_fit_table_save_and_predict(tmp_path: Path, capsys) -> None:
 def test_fit_with_formula_and_power_law(tmp_path: Path, capsys) -> None:
     n = np.logspace(6, 9, 10)
     pd.DataFrame({"params": n, "final_loss": 2.0 + 300 * n**-0.3}).to_csv(tmp_path / "runs.csv", index=False)
-    assert main(["fit", str(tmp_path / "runs.csv"), "--formula", "E + A*N**-alpha", "--loss", "mse-log", "--json"]) == 0
+    assert (
+        main(["fit", str(tmp_path / "runs.csv"), "--formula", "E + A*N**-alpha", "--objective", "mse-log", "--json"])
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert record["params"]["alpha"] == pytest.approx(0.3, rel=1e-6)
     assert main(["fit", str(tmp_path / "runs.csv"), "--law", "power", "--x", "N", "--json"]) == 0
@@ -129,7 +132,7 @@ def test_error_is_one_line_without_traceback_from_the_shell(tmp_path: Path) -> N
         (["fit", "--dataset", "nope", "--law", "chinchilla"], "Unknown bundled data set"),
         (["fit", "--dataset", "chinchilla", "--formula", "__import__('os')"], "__import__"),
         (["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--col", "N"], "NAME=VALUE"),
-        (["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--delta", "-1"], "'delta' parameter"),
+        (["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--delta", "-1"], "--delta must be"),
         (["predict", "nofit.json", "N=1e9"], "nofit.json"),
     ],
 )
@@ -174,10 +177,12 @@ def test_predict_prints_an_interval_when_the_fit_has_draws(tmp_path: Path, capsy
     capsys.readouterr()
     assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--level", "0.9", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["low"][0] < record["loss"][0] < record["high"][0] and record["level"] == 0.9
+    interval = record["intervals"]["loss"]
+    assert interval["low"][0] < record["loss"][0] == interval["value"][0] < interval["high"][0]
+    assert interval["level"] == 0.9
     assert main(["predict", str(fit_path), "N=1e13", "D=1e14"]) == 0
     out = capsys.readouterr()
-    assert "95% low" in out.out
+    assert "90% low" in out.out
     assert "lawfit: warning: ExtrapolationWarning: Extrapolation: N = 1e+13" in out.err
 
 
@@ -187,8 +192,13 @@ def test_predict_says_which_interval_and_when_it_is_uncalibrated(tmp_path: Path,
     capsys.readouterr()
     assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--level", "0.9", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["of"] == "forecast" and record["calibrated"] and record["level"] == 0.9
-    assert set(record) >= {"loss", "low", "high", "of", "level"}
+    assert record["of"] == "forecast" and record["calibrated"] and record["intervals"]["loss"]["level"] == 0.9
+    assert set(record) >= {"loss", "intervals", "of"} and set(record["intervals"]["loss"]) == {
+        "value",
+        "low",
+        "high",
+        "level",
+    }
     assert main(["predict", str(fit_path), "N=7e10", "D=1.4e12", "--of", "law"]) == 0
     assert "interval of the law" in capsys.readouterr().out
     # Runs at three budgets cannot calibrate: the forecast falls back to the run interval, marked uncalibrated.

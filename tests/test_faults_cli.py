@@ -140,7 +140,7 @@ def test_broken_pipe_in_process_returns_141(monkeypatch, capsys) -> None:
 
 # 4. Warnings: numpy's RuntimeWarnings stay out of stderr (unless --debug); lawfit's print once each.
 
-INFERENCE_OVERFLOW = ["--loss", "1.95", "--inference-tokens", "1e300", "--json"]  # overflows in plan/frontier.py
+INFERENCE_OVERFLOW = ["--target-loss", "1.95", "--inference-tokens", "1e300", "--json"]  # overflows in plan/frontier.py
 
 
 def test_no_runtime_warning_and_strict_json_from_the_shell(fit_file: str) -> None:

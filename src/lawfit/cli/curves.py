@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_force_option, check_output_of, pairs
+from ._common import add_force_option, add_level_option, check_output_of, interval_record, pairs, speaks_cli
 from ._output import dumps_strict
 
 _LAWS = ("multipower", "multipower_fixed", "annealing")
+# One default for fit and forecast: four parameters that one curve pins down, chosen by auto on Luo et al.'s curves.
+_DEFAULT_LAW = "annealing"
+_JSON_HELP = "print one strict JSON object instead of a table"
 
 _SCHEDULE_HELP = (
     "a run's learning-rate schedule, RUN=KIND:key=value,... (or just KIND:... for a single run), e.g. "
@@ -28,34 +31,50 @@ def add_verbs(verbs: Any) -> None:
     )
     sub = curve.add_subparsers(dest="curve_verb", required=True, metavar="VERB")
 
-    p = sub.add_parser("fit", help="fit a curve law to one or more curves jointly")
+    p = sub.add_parser(
+        "fit",
+        help="fit a curve law to one or more curves jointly",
+        description="Fit a loss-curve law to one or more training curves jointly (shared parameters), and score "
+        "it on --test curves.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="curves: tables (run, step, lr, loss) or tracker logs")
     _add_curve_options(p)
     p.add_argument(
         "--law",
         choices=(*_LAWS, "auto"),
-        default="multipower",
-        help="(multipower) auto: the law that best predicts each curve when fitted on the others",
+        default=_DEFAULT_LAW,
+        help=f"the curve law ({_DEFAULT_LAW}); auto: the law that best predicts each curve when fitted on the others",
     )
     p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
     p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
     add_force_option(p, "FIT.json")
 
-    p = sub.add_parser("predict", help="predict the loss curve under a schedule from a saved curve fit")
-    p.add_argument("fit", metavar="FIT.json")
+    p = sub.add_parser(
+        "predict",
+        help="predict the loss curve under a schedule from a saved curve fit",
+        description="Predict the loss at steps of a learning-rate schedule from a saved curve fit.",
+    )
+    p.add_argument("fit", metavar="FIT.json", help="a curve fit saved by `lawfit curve fit ... -o FIT.json`")
     p.add_argument("--schedule", required=True, help="the schedule to predict, KIND:key=value,...")
-    p.add_argument("--at", metavar="STEPS", help="steps to predict at, comma list (default every 1/10 and the end)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--at-step", metavar="STEPS", help="steps to predict at, comma list (default every 1/10 and the end)"
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
-    p = sub.add_parser("forecast", help="forecast a run's final loss from its first part")
+    p = sub.add_parser(
+        "forecast",
+        help="forecast a run's final loss from its first part",
+        description="Fit a curve law to the observed part of a run and forecast the loss at its schedule's last "
+        "step, with an interval calibrated by back-tests inside the observed part.",
+    )
     p.add_argument("file", metavar="FILE", help="the run's curve so far (one run)")
     _add_curve_options(p)
-    p.add_argument("--law", choices=_LAWS, default="annealing", help="(annealing)")
+    p.add_argument("--law", choices=_LAWS, default=_DEFAULT_LAW, help=f"the curve law ({_DEFAULT_LAW})")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--fraction", type=float, help="use the losses of the first FRACTION of the schedule")
-    which.add_argument("--until", type=int, help="use the losses up to this step (default: all logged)")
+    which.add_argument("--until", type=int, metavar="STEP", help="use the losses up to this step (default: all logged)")
     p.add_argument(
         "--fit-on",
         nargs="*",
@@ -63,7 +82,7 @@ def add_verbs(verbs: Any) -> None:
         metavar="FILE",
         help="finished curves of the same model, fitted jointly with the run (their schedules by --schedule RUN=...)",
     )
-    p.add_argument("--bootstrap", type=int, default=200, metavar="R", help="block-bootstrap refits (200)")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="R", help="block-bootstrap refits (200; 0: none)")
     p.add_argument(
         "--backtests",
         type=int,
@@ -71,9 +90,9 @@ def add_verbs(verbs: Any) -> None:
         metavar="K",
         help="back-tests inside the observed part that calibrate the interval for the law's error (19; 0: none)",
     )
-    p.add_argument("--level", type=float, default=0.9, help="interval level (0.9)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    add_level_option(p, "the forecast interval")
+    p.add_argument("--seed", type=int, default=0, help="seed of the block bootstrap (0)")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
 
 def _add_curve_options(p: argparse.ArgumentParser) -> None:
@@ -83,8 +102,12 @@ def _add_curve_options(p: argparse.ArgumentParser) -> None:
 
 
 def _curves(files: list[str], args: argparse.Namespace) -> tuple[list[Any], set[str]]:
-    """The curves of ``files`` with the ``--schedule`` options applied, and the schedule names no run matched."""
+    """The curves of ``files`` with the ``--schedule`` options applied, and the schedule names no run matched.
+
+    The schedules are given as the curves are built, so that a run with a schedule needs no logged lr.
+    """
     from ..curves import load_curves
+    from ..curves.data import curve_tables
     from ..errors import LawfitError
 
     named: dict[str, str] = {}
@@ -96,14 +119,20 @@ def _curves(files: list[str], args: argparse.Namespace) -> tuple[list[Any], set[
         else:
             unnamed.append(text)
     columns = pairs(args.col, "--col")
-    curves = [c for path in files for c in load_curves(path, columns=columns, steps=args.steps)]
-    names = [c.name for c in curves]
+    tables = [(name, table) for path in files for name, table in curve_tables(path, columns=columns).items()]
+    names = [name for name, _ in tables]
     if unnamed:
-        if len(curves) != 1 or len(unnamed) != 1 or named:
+        if len(tables) != 1 or len(unnamed) != 1 or named:
             raise LawfitError(f"With several runs ({', '.join(names)}), name each schedule: --schedule RUN=KIND:...")
         named[names[0]] = unnamed[0]
-    applied = [_with_schedule(c, named[c.name]) if c.name in named else c for c in curves]
-    return applied, set(named) - set(names)
+    curves = [
+        curve
+        for name, table in tables
+        for curve in load_curves(
+            {name: table}, schedules={name: named[name]} if name in named else None, steps=args.steps
+        )
+    ]
+    return curves, set(named) - set(names)
 
 
 def _check_names(unmatched: set[str], curves: list[Any]) -> None:
@@ -112,12 +141,6 @@ def _check_names(unmatched: set[str], curves: list[Any]) -> None:
     if unmatched:
         names = [c.name for c in curves]
         raise LawfitError(f"--schedule names runs that are not in the data: {sorted(unmatched)}. Runs: {names}.")
-
-
-def _with_schedule(curve: Any, text: str) -> Any:
-    from ..curves import Curve, parse_schedule
-
-    return Curve(curve.name, parse_schedule(text), curve.step, curve.loss, "schedule given")
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -158,20 +181,20 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     f = load_curve_fit(args.fit)
     lr = parse_schedule(args.schedule)
-    if args.at:
+    if args.at_step:
         try:
-            steps = np.array([int(float(v)) for v in args.at.split(",") if v.strip()])
+            steps = np.array([int(float(v)) for v in args.at_step.split(",") if v.strip()])
         except ValueError:
-            raise LawfitError(f"--at takes a comma list of steps. Got {args.at!r}.") from None
+            raise LawfitError(f"--at-step takes a comma list of steps. Got {args.at_step!r}.") from None
     else:
-        steps = np.unique(np.r_[np.linspace(0, lr.size - 1, 11)[1:].astype(int)])
+        steps = np.unique(np.linspace(0, lr.size, 11)[1:].astype(int))  # every tenth, to the last step, S
     loss = f.predict(lr, steps)
     if args.json:
         print(dumps_strict({"law": f.law.name, "step": steps.tolist(), "loss": loss.tolist()}))
         return 0
     print(f"{'step':>10}  {'lr':>10}  {'loss':>10}")
     for s, value in zip(steps, loss, strict=True):
-        print(f"{s:>10}  {lr[s]:>10.4g}  {value:>10.5f}")
+        print(f"{s:>10}  {lr[s - 1]:>10.4g}  {value:>10.5f}")  # the rate of step s
     return 0
 
 
@@ -198,11 +221,24 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         fit_on=finished,
     )
     if args.json:
-        print(dumps_strict({**result.to_dict(), "schedule": curve.note}))
+        print(dumps_strict({**_forecast_json(result.to_dict()), "schedule": curve.note}))
         return 0
     print(result.summary())
     print(f"note       {curve.name}: {curve.note}; the forecast is at the schedule's last step")
     return 0
+
+
+def _forecast_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A forecast's record with its intervals in the one shape (:func:`interval_record`): ``loss`` (the forecast
+    interval) and ``bootstrap`` (the block bootstrap's alone)."""
+    record = dict(record)
+    low, high, level = record.pop("low"), record.pop("high"), record.pop("level")
+    noise = record.pop("noise_low"), record.pop("noise_high")
+    record["intervals"] = {
+        "loss": interval_record(record["loss"], low, high, level),
+        "bootstrap": interval_record(record["loss"], *noise, level),
+    }
+    return record
 
 
 _CURVE_COMMANDS = {"fit": _cmd_fit, "predict": _cmd_predict, "forecast": _cmd_forecast}
@@ -212,4 +248,4 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     return _CURVE_COMMANDS[args.curve_verb](args)
 
 
-COMMANDS = {"curve": _cmd_curve}
+COMMANDS = {"curve": speaks_cli(_cmd_curve, {"fraction": "--fraction", "until": "--until"})}

@@ -8,21 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
+    DEFAULT_LEVEL,
     LAW_HELP,
     add_force_option,
     add_law_options,
+    add_level_option,
     add_objective_options,
     add_runs_options,
     add_split_options,
     candidates_of,
     check_output_of,
+    in_cli_words,
+    interval_record,
+    intervals_of,
     law_from,
     law_of,
     load_runs_from,
+    objective_record,
     pairs,
     runs_files,
+    speaks_cli,
 )
 from ._output import dumps_strict
+
+_JSON_HELP = "print one strict JSON object instead of a table"
 
 
 def add_verbs(verbs: Any) -> None:
@@ -35,26 +44,29 @@ def add_verbs(verbs: Any) -> None:
     )
     add_runs_options(p)
     add_law_options(p, auto=True)
-    p.add_argument("--x", choices=("N", "D", "C"), help="the input of the power law (default C)")
+    p.add_argument("--x", choices=("N", "D", "C"), help="the input of --law power or bnsl: N, D or C (C)")
     add_objective_options(p)
-    p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R bootstrap resamples for intervals")
+    p.add_argument(
+        "--bootstrap", type=int, default=0, metavar="R", help="R bootstrap resamples for intervals (0: none)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
-    p.add_argument("--level", type=float, default=0.95, help="level of the bootstrap intervals (0.95)")
+    add_level_option(p, "the parameters' bootstrap intervals")
     p.add_argument(
         "--resample", choices=("run", "group"), default="run", help="resample single runs or whole groups (run)"
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
     add_force_option(p, "FIT.json")
 
     p = verbs.add_parser(
         "predict",
         help="predict loss from a saved fit",
-        description="Predict the loss at given sizes from a saved fit.",
+        description="Predict the loss at given sizes from a saved fit, with an interval when the fit has bootstrap "
+        "draws or is calibrated. A size beyond 10x the largest run's warns (ExtrapolationWarning).",
     )
-    p.add_argument("fit", metavar="FIT.json")
+    p.add_argument("fit", metavar="FIT.json", help="a fit saved by `lawfit fit ... -o FIT.json`")
     p.add_argument("sizes", nargs="+", metavar="NAME=VALUE", help="N=..., D=..., C=...; comma lists allowed")
-    p.add_argument("--level", type=float, default=0.95, help="interval level (0.95)")
+    add_level_option(p, "the prediction intervals")
     p.add_argument(
         "--of",
         choices=("law", "run", "forecast"),
@@ -62,7 +74,7 @@ def add_verbs(verbs: Any) -> None:
         "(calibrated by back-tests by scale; grows with the distance beyond the runs); default: forecast beyond the "
         "fitted runs when the fit is calibrated, else law",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
     p = verbs.add_parser(
         "backtest",
@@ -74,29 +86,42 @@ def add_verbs(verbs: Any) -> None:
     add_law_options(p, auto=True)
     add_split_options(p)
     add_objective_options(p)
-    p.add_argument("--bootstrap", type=int, default=0, metavar="R", help="R resamples for prediction intervals")
-    p.add_argument("--level", type=float, default=0.9, help="level of the prediction intervals (0.9)")
+    p.add_argument(
+        "--bootstrap", type=int, default=0, metavar="R", help="R resamples for prediction intervals (0: none)"
+    )
+    add_level_option(p, "the held-out runs' forecast intervals")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
     p = verbs.add_parser(
         "compare",
         help="rank several laws by how well they extrapolate",
-        description="Fit several laws to the same runs; rank them by back-test error, with AIC and BIC beside.",
+        description="Fit several laws to the same runs; rank them by back-test error, with AIC and BIC beside. "
+        "Name each law with --law or --formula (both repeatable; --law auto is the whole choosing procedure).",
     )
     add_runs_options(p)
     p.add_argument("--law", action="append", default=[], help=LAW_HELP + "; repeat for several")
     p.add_argument("--formula", action="append", default=[], help="a law as a formula; repeat for several")
     add_split_options(p)
     add_objective_options(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
-    p = verbs.add_parser("demo", help="fit the bundled Chinchilla data; print it, write a figure and a report")
+    p = verbs.add_parser(
+        "demo",
+        help="fit the bundled Chinchilla data; print it, write a figure and a report",
+        description="Fit Chinchilla Approach 3 on the bundled runs (Hoffmann et al. 2022, Figure 4, as reconstructed "
+        "by Besiroglu et al. 2024), print the fit beside the published values and the compute-optimal allocation, "
+        f"and write {_DEMO_DIR}/fit.png and {_DEMO_DIR}/report.html. Needs matplotlib: pip install 'lawfit[plot]'.",
+    )
     add_force_option(p, f"{_DEMO_DIR}/fit.png and report.html")
-    verbs.add_parser("datasets", help="list the bundled data sets and their files")
+    verbs.add_parser(
+        "datasets",
+        help="list the bundled data sets and their files",
+        description="List the bundled data sets, each with its file; use one with --dataset NAME.",
+    )
 
 
-def _fit_record(f: Any, level: float = 0.95) -> dict[str, Any]:
+def _fit_record(f: Any, level: float = DEFAULT_LEVEL) -> dict[str, Any]:
     record = {
         "law": f.law.name,
         "formula": f.law.formula,
@@ -104,10 +129,10 @@ def _fit_record(f: Any, level: float = 0.95) -> dict[str, Any]:
         "objective": f.objective,
         "n_points": f.n_points,
         "converged": f.converged,
-        "message": f.message,
-        "loss": f.loss.to_dict(),
+        "message": in_cli_words(f.message),
+        "objective_settings": objective_record(f.loss.to_dict()),
         "notes": list(f.data.get("notes", [])),
-        "diagnostics": [w.to_dict() for w in f.diagnostics],
+        "diagnostics": [_diagnostic(w) for w in f.diagnostics],
     }
     if f.calibration is not None:
         record["calibration"] = {
@@ -125,10 +150,25 @@ def _fit_record(f: Any, level: float = 0.95) -> dict[str, Any]:
             "seed": f.bootstrap.seed,
             "by": f.bootstrap.by,
             "n_converged": int(f.bootstrap.converged.sum()),
-            "level": level,
         }
         record["stderr"] = f.stderr
-        record["intervals"] = {name: list(bounds) for name, bounds in f.intervals(level).items()}
+        record["intervals"] = intervals_of(record["params"], f.intervals(level), level)
+    return record
+
+
+def _diagnostic(warning: Any) -> dict[str, Any]:
+    record = warning.to_dict()
+    return {**record, "message": in_cli_words(record["message"])}
+
+
+def _fit_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A fit's :meth:`~lawfit.Fit.to_dict` in the command's words: its objective's settings under
+    ``objective_settings`` (``loss`` there is a loss value everywhere else), messages without Python."""
+    record = dict(record)
+    if "loss" in record:
+        record["objective_settings"] = objective_record(record.pop("loss"))
+    if isinstance(record.get("message"), str):
+        record["message"] = in_cli_words(record["message"])
     return record
 
 
@@ -146,7 +186,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     f = lawfit.fit(
         runs,
         law,
-        loss=args.loss,
+        loss=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
         bootstrap=args.bootstrap,
@@ -161,7 +201,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_strict(_fit_record(f, args.level)))
     else:
-        print(f.summary(args.level))
+        print(in_cli_words(f.summary(args.level)))
         if args.output:
             print(f"\nsaved to {args.output}")
     return 0
@@ -181,13 +221,30 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         n_bootstrap=args.bootstrap,
         level=args.level,
         seed=args.seed,
-        loss=args.loss,
+        loss=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
         candidates=candidates_of(args),
     )
-    print(dumps_strict(result.to_dict()) if args.json else result.summary())
+    print(dumps_strict(_backtest_json(result.to_dict())) if args.json else in_cli_words(result.summary()))
     return 0
+
+
+def _backtest_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A back-test's record with its held-out runs' intervals as one ``intervals`` entry, ``predicted``."""
+    record = {**record, "train_fit": _fit_json(record["train_fit"])}
+    rows = record["table"]
+    if rows and "low" in rows[0]:
+        record["intervals"] = {
+            "predicted": interval_record(
+                [row["predicted"] for row in rows],
+                [row["low"] for row in rows],
+                [row["high"] for row in rows],
+                record["level"],
+            )
+        }
+        record["table"] = [{k: v for k, v in row.items() if k not in ("low", "high")} for row in rows]
+    return record
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -209,11 +266,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         by=args.by,
         cut=args.cut,
         holdout=args.holdout,
-        loss=args.loss,
+        loss=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
     )
-    print(dumps_strict(result.to_dict()) if args.json else result.summary())
+    print(dumps_strict(result.to_dict()) if args.json else in_cli_words(result.summary()))
     return 0
 
 
@@ -258,12 +315,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         record = {"law": f.law.name, **{k: v.tolist() for k, v in full.items()}, "loss": predicted.tolist()}
         if bounds is not None:
             record.update(
-                level=args.level,
                 of=kind,
                 calibrated=kind == "forecast",
                 note=note,
-                low=bounds[0].tolist(),
-                high=bounds[1].tolist(),
+                intervals={"loss": interval_record(predicted, bounds[0], bounds[1], args.level)},
             )
         print(dumps_strict(record))
         return 0
@@ -295,8 +350,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("Chinchilla Approach 3 on the bundled data (Hoffmann et al. 2022 Figure 4, reconstructed by Besiroglu")
     print("et al. 2024), the 5 highest-loss runs dropped as they did, Huber (delta=1e-3) on log loss, summed.\n")
     f = lawfit.fit(runs, "chinchilla")
-    print(f.summary())
-    print("\nBesiroglu et al. 2024 report alpha=0.3478, beta=0.3658, E=1.817 (Hoffmann et al.: 0.34, 0.28, 1.69).")
+    print(in_cli_words(f.summary()))
+    print(
+        f"\nBesiroglu et al. 2024 on the same 240 runs (Huber, summed; {_PROVENANCE}): alpha={_PUBLISHED['alpha']}, "
+        f"beta={_PUBLISHED['beta']}, E={_PUBLISHED['E']} (Hoffmann et al.: 0.34, 0.28, 1.69)."
+    )
     loss = float(f.predict(N=70e9, D=1.4e12))
     print(f"Predicted loss of Chinchilla itself (70B parameters, 1.4T tokens): {loss:.4f}")
     print("\nThe compute-optimal allocation under this fit (lawfit optimal; --bootstrap for intervals):\n")
@@ -306,6 +364,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _demo_files(f, runs, folder, force=args.force)
     return 0
 
+
+# The published fit of the demo's own data, as src/lawfit/datasets/PROVENANCE.md records it (tests check the two agree).
+_PROVENANCE = "src/lawfit/datasets/PROVENANCE.md"
+_PUBLISHED = {"alpha": "0.3473", "beta": "0.3672", "E": "1.8172"}
 
 _DEMO_DIR = "lawfit-demo"  # in the current directory, so the demo never writes into an installed package
 
@@ -338,17 +400,18 @@ def _demo_files(f: Any, runs: Any, folder: Path, *, force: bool) -> None:
     from ..report import write_report
 
     boot = lawfit.fit(runs, f.law, bootstrap=1000, seed=0)  # with forecast intervals calibrated by scale
-    figure = write_figure(boot.plot(data=runs), folder / "fit.png", dpi=150)
+    figure = write_figure(boot.plot(data=runs, level=DEFAULT_LEVEL), folder / "fit.png", dpi=150)
     report = write_report(
         runs,
         boot,
         folder / "report.html",
         compute=[1e21, 1e22, 1e23, 5.76e23],
+        level=DEFAULT_LEVEL,
         title="lawfit demo: Chinchilla Approach 3 on the bundled data",
         command="lawfit demo",
         force=force,
     )
-    print(f"\nfigure     {figure}  (the runs, the law and its compute-optimal frontier, with a 95% bootstrap band)")
+    print(f"\nfigure     {figure}  (the runs, the law and its compute-optimal frontier, with a 90% bootstrap band)")
     print(f"report     {report}  (fit, diagnostics, back-test, forecast intervals, frontier and figures in one page)")
 
 
@@ -360,11 +423,13 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+_FIT_OPTIONS = {"loss": "--objective", "delta": "--delta", "weight_growth": "--weight-growth", "seed": "--seed"}
+
 COMMANDS = {
-    "fit": _cmd_fit,
-    "predict": _cmd_predict,
-    "backtest": _cmd_backtest,
-    "compare": _cmd_compare,
-    "demo": _cmd_demo,
+    "fit": speaks_cli(_cmd_fit, {**_FIT_OPTIONS, "bootstrap": "--bootstrap", "resample": "--resample"}),
+    "predict": speaks_cli(_cmd_predict),
+    "backtest": speaks_cli(_cmd_backtest, {**_FIT_OPTIONS, "n_bootstrap": "--bootstrap", "cut": "--cut"}),
+    "compare": speaks_cli(_cmd_compare, {**_FIT_OPTIONS, "cut": "--cut"}),
+    "demo": speaks_cli(_cmd_demo),
     "datasets": _cmd_datasets,
 }

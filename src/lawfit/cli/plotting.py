@@ -7,7 +7,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force_option, add_runs_options, check_output_of, load_runs_from, numbers, pairs, runs_files
+from ._common import (
+    add_force_option,
+    add_level_option,
+    add_runs_options,
+    check_output_of,
+    load_runs_from,
+    numbers,
+    pairs,
+    runs_files,
+    speaks_cli,
+)
 
 _FIT_KINDS = ("fit", "residuals", "pairs", "calibration", "frontier")
 _KINDS = (*_FIT_KINDS, "isoflop")
@@ -39,7 +49,7 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--data", metavar="RUNS", help="the runs to draw with a fit (kinds fit, residuals)")
     p.add_argument("--held-out", metavar="RUNS", help="runs not fitted, drawn hollow (kind fit; same --col)")
     p.add_argument("--x", choices=("N", "D", "C"), help="horizontal axis (fit, residuals); parabola axis (isoflop)")
-    p.add_argument("--level", type=float, default=0.95, help="level of the bootstrap or forecast bands (0.95)")
+    add_level_option(p, "the bootstrap or forecast bands")
     p.add_argument("--params", metavar="P1,P2,...", help="the parameters of a pairs plot (all)")
     p.add_argument("--compute", metavar="C", help="frontier budgets: LOW,HIGH for a range, or three or more budgets")
     p.add_argument("--cost", type=float, default=6.0, metavar="K", help="training FLOPs per parameter per token (6)")
@@ -90,18 +100,80 @@ def _from_fit(args: argparse.Namespace) -> Any:
         budgets = numbers(args.compute)
         if len(budgets) == 2:
             budgets = np.geomspace(min(budgets), max(budgets), _FRONTIER_POINTS)
-        return lawfit.plan.compute_optimal(fit, budgets, cost=args.cost, level=args.level).plot()
+        frontier = lawfit.plan.compute_optimal(fit, budgets, cost=args.cost, level=args.level)
+        return frontier.plot(largest_compute=_largest_compute(fit, args.cost))
     runs = None
     if args.data is not None and args.dataset is not None:
         raise LawfitError("Give the runs as either --data FILE or --dataset NAME, not both.")
     if args.data is not None or args.dataset is not None:
         runs = load_runs_from(_with_file(args, args.data))
-    elif args.kind == "residuals":
-        raise LawfitError("--kind residuals needs the runs: --data FILE or --dataset NAME (with --col as for fit).")
+    else:
+        runs = _runs_of(fit)
+        if runs is None and args.kind == "residuals":
+            raise LawfitError("--kind residuals needs the runs: --data FILE or --dataset NAME (with --col as for fit).")
     if args.kind == "residuals":
         return plot.plot_residuals(fit, runs, x=args.x)
     held = lawfit.load_runs(args.held_out, columns=pairs(args.col, "--col")) if args.held_out else None
     return plot.plot_fit(fit, runs, x=args.x, level=args.level, held_out=held)
+
+
+def _largest_compute(fit: Any, cost: float) -> float | None:
+    """The compute of the fit's largest run (where a frontier's data end): its recorded range of C, else from its
+    runs file; None when neither is there."""
+    import numpy as np
+
+    ranges = fit.data.get("ranges", {})
+    if "C" in ranges:
+        return float(ranges["C"][1])
+    runs = _runs_of(fit, quiet=True)
+    if runs is None or not ({"C"} <= set(runs.columns) or {"N", "D"} <= set(runs.columns)):
+        return None
+    compute = runs.column("C") if "C" in runs.columns else cost * runs.column("N") * runs.column("D")
+    return float(np.max(compute))
+
+
+def _runs_of(fit: Any, *, quiet: bool = False) -> Any:
+    """The runs a saved fit was made on, read again from the file its data summary names (with its column mapping,
+    or a bundled data set's); None, with a note on stderr unless ``quiet``, when it names none or the file cannot
+    be read."""
+    import sys
+
+    from .. import datasets, load_runs
+    from ..errors import LawfitError
+
+    data = fit.data
+    where = data.get("path") or data.get("source") or ""
+    if not where or where.startswith("<") or not Path(where).is_file():
+        said = f"its runs came from {where}, which is not a file here" if where else "it names no runs file"
+        if not quiet:
+            print(f"note: drawing the law without runs: {said}; give --data FILE (or --dataset NAME).", file=sys.stderr)
+        return None
+    columns = data.get("columns")
+    if columns is None:  # a bundled data set carries its own mapping
+        bundled = [name for name in datasets.DATASETS if Path(where).resolve() == datasets.path(name).resolve()]
+        columns = datasets.DATASETS[bundled[0]][1] if bundled else None
+    try:
+        runs = load_runs(where, columns=columns)
+    except LawfitError as error:
+        if quiet:
+            return None
+        print(
+            f"note: drawing the law without runs: cannot read the fit's runs from {where} ({error}); give --data "
+            "FILE with --col as for fit.",
+            file=sys.stderr,
+        )
+        return None
+    extra = len(runs) - fit.n_points
+    if extra > 0:  # the fit dropped its highest-loss runs (--drop-highest-loss) if its notes say exactly that
+        dropped = runs.drop_highest_loss(extra)
+        if dropped.notes and dropped.notes[-1] in data.get("notes", ()):
+            runs = dropped
+    if len(runs) != fit.n_points and not quiet:
+        print(
+            f"note: {where} holds {len(runs)} runs, the fit was made on {fit.n_points}; drawing them all.",
+            file=sys.stderr,
+        )
+    return runs
 
 
 def _isoflop(args: argparse.Namespace) -> Any:
@@ -130,4 +202,4 @@ def _with_file(args: argparse.Namespace, file: str | None) -> argparse.Namespace
     return argparse.Namespace(**{**vars(args), "file": file})
 
 
-COMMANDS = {"plot": _cmd_plot}
+COMMANDS = {"plot": speaks_cli(_cmd_plot, {"compute": "--compute", "level": "--level"})}

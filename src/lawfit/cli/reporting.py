@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
+    DEFAULT_LEVEL,
     add_force_option,
     add_law_options,
+    add_level_option,
     add_objective_options,
     add_runs_options,
     add_split_options,
@@ -19,6 +21,7 @@ from ._common import (
     load_runs_from,
     numbers,
     runs_files,
+    speaks_cli,
 )
 
 _SUFFIXES = (".html", ".htm")
@@ -40,7 +43,7 @@ def add_verbs(verbs: Any) -> None:
     add_objective_options(p)
     p.add_argument("--bootstrap", type=int, default=1000, metavar="R", help="R bootstrap resamples, 0 for none (1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
-    p.add_argument("--level", type=float, default=0.95, help="level of the parameter and frontier intervals (0.95)")
+    add_level_option(p, "the parameter and frontier intervals")
     p.add_argument(
         "--resample", choices=("run", "group"), default="run", help="resample single runs or whole groups (run)"
     )
@@ -51,12 +54,7 @@ def add_verbs(verbs: Any) -> None:
     )
     add_split_options(p)
     p.set_defaults(by=None)  # the report picks C, or the first of N, D the runs have
-    p.add_argument(
-        "--backtest-level",
-        type=float,
-        default=0.9,
-        help="level of the back-test's forecast intervals and of the forecast figure (0.9)",
-    )
+    add_level_option(p, "the back-test's forecast intervals and of the forecast figure", flag="--backtest-level")
     p.add_argument("--title", help="the page's title (default: the law and the runs' source)")
     p.add_argument("--max-rows", type=int, default=50, metavar="K", help="runs shown in each table of runs (50)")
     p.add_argument("-o", "--output", metavar="REPORT.html", help="the page to write")
@@ -83,7 +81,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         seed=args.seed,
         level=args.level,
         resample=args.resample,
-        loss=args.loss,
+        loss=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
         candidates=candidates_of(args),
@@ -115,18 +113,18 @@ def _command_line(args: argparse.Namespace) -> str:
         ("--law", args.law, None),
         ("--formula", args.formula, None),
         ("--candidates", args.candidates, None),
-        ("--loss", args.loss, "huber"),
+        ("--objective", args.objective, "huber"),
         ("--delta", args.delta, 1e-3),
         ("--weight-growth", args.weight_growth, 0.0),
         ("--bootstrap", args.bootstrap, 1000),
         ("--seed", args.seed, 0),
-        ("--level", args.level, 0.95),
+        ("--level", args.level, DEFAULT_LEVEL),
         ("--resample", args.resample, "run"),
         ("--compute", args.compute, None),
         ("--by", args.by, None),
         ("--cut", args.cut, None),
         ("--holdout", args.holdout, None),
-        ("--backtest-level", args.backtest_level, 0.9),
+        ("--backtest-level", args.backtest_level, DEFAULT_LEVEL),
         ("--title", args.title, None),
         ("--max-rows", args.max_rows, 50),
         ("-o", args.output, None),
@@ -139,4 +137,9 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-COMMANDS = {"report": _cmd_report}
+COMMANDS = {
+    "report": speaks_cli(
+        _cmd_report,
+        {"loss": "--objective", "delta": "--delta", "weight_growth": "--weight-growth", "compute": "--compute"},
+    )
+}
