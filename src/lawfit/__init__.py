@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from ._lazy import Package
+from .errors import __all__ as _ERRORS  # the typed errors and warnings (a leaf module: no imports)
 
 __version__ = "0.1.0"
 
@@ -27,24 +28,7 @@ _ORIGIN = {
     "chain": ".chain",
     "Runs": ".data",
     "load_runs": ".data",
-    **dict.fromkeys(
-        (
-            "BoundWarning",
-            "CacheWarning",
-            "CalibrationWarning",
-            "ConvergenceWarning",
-            "DataError",
-            "DataWarning",
-            "ExtrapolationWarning",
-            "FitFileError",
-            "FormulaError",
-            "IdentifiabilityWarning",
-            "LawfitError",
-            "LawfitWarning",
-            "OutputError",
-        ),
-        ".errors",
-    ),
+    **dict.fromkeys(_ERRORS, ".errors"),
     **dict.fromkeys(("Fit", "calibrate", "fit", "load_fit"), ".fit"),
     **dict.fromkeys(("Law", "ParamSpec", "formula_law", "get_law"), ".laws"),
     "Objective": ".objectives",
@@ -54,46 +38,7 @@ _ORIGIN = {
     **dict.fromkeys(("Backtest", "Comparison", "backtest", "compare"), ".validate"),
 }
 
-__all__ = [
-    "Backtest",
-    "Bootstrap",
-    "BoundWarning",
-    "CacheWarning",
-    "CalibrationWarning",
-    "Chain",
-    "Comparison",
-    "ConvergenceWarning",
-    "DataError",
-    "DataWarning",
-    "ExtrapolationWarning",
-    "Fit",
-    "FitFileError",
-    "FormulaError",
-    "IdentifiabilityWarning",
-    "Law",
-    "LawfitError",
-    "LawfitWarning",
-    "Objective",
-    "OutputError",
-    "ParamSpec",
-    "Runs",
-    "SearchOptions",
-    "__version__",
-    "backtest",
-    "bootstrap",
-    "calibrate",
-    "chain",
-    "compare",
-    "curves",
-    "datasets",
-    "fit",
-    "formula_law",
-    "get_law",
-    "load_fit",
-    "load_runs",
-    "plan",
-    "set_progress",
-]
+__all__ = sorted([*_ORIGIN, "__version__"])  # every public name once: in _ORIGIN
 
 
 def __getattr__(name: str) -> Any:

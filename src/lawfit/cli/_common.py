@@ -195,6 +195,12 @@ def add_force_option(p: argparse.ArgumentParser, metavar: str = "FILE") -> None:
     )
 
 
+def add_output_option(p: argparse.ArgumentParser, metavar: str, what: str) -> None:
+    """``-o/--output METAVAR`` (``what`` it writes, atomically) and its ``--force``."""
+    p.add_argument("-o", "--output", metavar=metavar, help=f"{what} (atomically: the old file or the complete new one)")
+    add_force_option(p, metavar)
+
+
 def check_output_of(args: argparse.Namespace, path: str, *, inputs: Sequence[Any] = (), kinds: Sequence[str]) -> Any:
     """Check the output ``path`` before any work (see :func:`lawfit._files.check_output`), with ``--force``."""
     from .._files import check_output

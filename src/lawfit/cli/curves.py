@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_force_option, add_level_option, check_output_of, interval_record, pairs, speaks_cli
+from ._common import add_level_option, add_output_option, check_output_of, interval_record, pairs, speaks_cli
 from ._output import dumps_strict
 
 _LAWS = ("multipower", "multipower_fixed", "annealing")
@@ -48,8 +48,7 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
     p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
-    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
-    add_force_option(p, "FIT.json")
+    add_output_option(p, "FIT.json", "save the fit")
 
     p = sub.add_parser(
         "predict",

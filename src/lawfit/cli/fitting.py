@@ -14,6 +14,7 @@ from ._common import (
     add_law_options,
     add_level_option,
     add_objective_options,
+    add_output_option,
     add_runs_options,
     add_split_options,
     candidates_of,
@@ -55,8 +56,7 @@ def add_verbs(verbs: Any) -> None:
         "--resample", choices=("run", "group"), default="run", help="resample single runs or whole groups (run)"
     )
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
-    p.add_argument("-o", "--output", metavar="FIT.json", help="save the fit (atomically: the old file or the new)")
-    add_force_option(p, "FIT.json")
+    add_output_option(p, "FIT.json", "save the fit")
 
     p = verbs.add_parser(
         "predict",

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
-    add_force_option,
     add_level_option,
+    add_output_option,
     add_runs_options,
     check_output_of,
     load_runs_from,
@@ -44,8 +44,7 @@ def add_verbs(verbs: Any) -> None:
         dataset_help="a bundled data set as the runs, instead of --data (or of FILE for isoflop)",
     )
     p.add_argument("--kind", default="fit", help=f"what to draw: {', '.join(_KINDS)} (fit)")
-    p.add_argument("-o", "--output", metavar="FIG", help="the figure to write: .png, .pdf or .svg")
-    add_force_option(p, "FIG")
+    add_output_option(p, "FIG", "the figure to write: .png, .pdf or .svg")
     p.add_argument("--data", metavar="RUNS", help="the runs to draw with a fit (kinds fit, residuals)")
     p.add_argument("--held-out", metavar="RUNS", help="runs not fitted, drawn hollow (kind fit; same --col)")
     p.add_argument("--x", choices=("N", "D", "C"), help="horizontal axis (fit, residuals); parabola axis (isoflop)")

@@ -9,10 +9,10 @@ from typing import Any
 
 from ._common import (
     DEFAULT_LEVEL,
-    add_force_option,
     add_law_options,
     add_level_option,
     add_objective_options,
+    add_output_option,
     add_runs_options,
     add_split_options,
     candidates_of,
@@ -57,8 +57,7 @@ def add_verbs(verbs: Any) -> None:
     add_level_option(p, "the back-test's forecast intervals and of the forecast figure", flag="--backtest-level")
     p.add_argument("--title", help="the page's title (default: the law and the runs' source)")
     p.add_argument("--max-rows", type=int, default=50, metavar="K", help="runs shown in each table of runs (50)")
-    p.add_argument("-o", "--output", metavar="REPORT.html", help="the page to write")
-    add_force_option(p, "REPORT.html")
+    add_output_option(p, "REPORT.html", "the page to write")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
