@@ -295,3 +295,21 @@ def test_demo_quotes_its_data_s_provenance(tmp_path: Path, monkeypatch, capsys) 
     out, _ = _run(["demo"], capsys)
     alpha, beta, e = published.groups()
     assert f"alpha={alpha}, beta={beta}, E={e}" in out and "0.3478" not in out and "0.3658" not in out
+
+
+def test_predict_with_sizes_of_different_lengths_is_one_clear_error(saved_fit: str, capsys) -> None:
+    # Before: a JAX broadcasting traceback.
+    assert main(["predict", saved_fit, "N=1e9,7e10,1e11", "D=2e10,1.4e12"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "shapes that do not combine (N: 3 values, D: 2 values)" in err
+
+
+def test_a_formula_parameter_named_like_an_input_warns(capsys) -> None:
+    # Before: 'n' for 'N' silently became a fitted constant.
+    argv = ["fit", *CHINCHILLA_240, "--formula", "E + A/n**alpha + B/D**beta", "-q"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "lawfit: warning: FormulaWarning: Formula 'E + A/n**alpha + B/D**beta' fits 'n' as a parameter" in err
+    assert "write N for n" in err
+    assert main(["fit", *CHINCHILLA_240, "--formula", "E + A/N**alpha + B/D**beta", "-q"]) == 0
+    assert "FormulaWarning" not in capsys.readouterr().err

@@ -18,6 +18,7 @@ __all__ = [
     "ExtrapolationWarning",
     "FitFileError",
     "FormulaError",
+    "FormulaWarning",
     "IdentifiabilityWarning",
     "LawfitError",
     "LawfitWarning",
@@ -70,6 +71,7 @@ class LawfitWarning(UserWarning):
                 CalibrationWarning,
                 CacheWarning,
                 DataWarning,
+                FormulaWarning,
             )
         }
         cls = kinds.get(record.get("kind", ""), LawfitWarning)
@@ -94,8 +96,13 @@ class ExtrapolationWarning(LawfitWarning):
 
 
 class DataWarning(LawfitWarning):
-    """Part of an input could not be read and was left out, as ``data`` tells (the file, what was kept, what was
-    not and why): a damaged or truncated TensorBoard event file is read up to its first bad record."""
+    """Input that lawfit read but doubts, as ``data`` tells: part of a file left out (a damaged or truncated
+    TensorBoard event file is read up to its first bad record), or sizes that look like millions or billions."""
+
+
+class FormulaWarning(LawfitWarning):
+    """A formula reads as the user may not have meant: ``data["params"]`` are parameters named like an input in
+    lower case (``n`` for ``N``), fitted as constants."""
 
 
 class CalibrationWarning(LawfitWarning):

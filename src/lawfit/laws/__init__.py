@@ -79,7 +79,7 @@ def resolve_law(law: Law | str, **options: Any) -> Law:
 def law_from_spec(spec: dict[str, Any]) -> Law:
     """Rebuild a law from its ``spec`` (as saved in a fit file)."""
     if "formula" in spec:
-        law = formula_law(spec["formula"], params=spec.get("params"))
+        law = formula_law(spec["formula"], params=spec.get("params"), warn=False)  # it warned when fitted
     else:
         options = {k: v for k, v in spec.items() if k not in ("builtin", "fixed")}
         law = get_law(spec["builtin"], **options)

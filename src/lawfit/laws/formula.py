@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import FormulaError, LawfitError
+from ..errors import FormulaError, FormulaWarning, LawfitError
 from ._base import INPUT_NAMES, Law, ParamSpec
 from ._xp import Namespace, namespace
 
@@ -82,7 +82,11 @@ _Node = Callable[[Mapping[str, Any], Mapping[str, Any], Namespace], Any]
 
 
 def formula_law(
-    text: str, *, params: Mapping[str, ParamSpec | Mapping[str, Any]] | None = None, name: str | None = None
+    text: str,
+    *,
+    params: Mapping[str, ParamSpec | Mapping[str, Any]] | None = None,
+    name: str | None = None,
+    warn: bool = True,
 ) -> Law:
     """A :class:`Law` from a formula written as a Python expression.
 
@@ -102,6 +106,9 @@ def formula_law(
         ``lower``, ``upper``, ``scale``, ``grid``, merged over the default.
     name : str, optional
         The law's name; ``"formula"`` if absent.
+    warn : bool
+        Warn (:class:`~lawfit.FormulaWarning`) when a parameter is named like an input in lower case and used as
+        one (``A/n**alpha``: ``n`` for ``N``), a likely typo; off when a saved fit's law is rebuilt.
 
     Returns
     -------
@@ -163,6 +170,19 @@ def formula_law(
             f"{', '.join(INPUT_NAMES)} is a parameter, as in 'E + A/N**alpha'."
         )
     order = tuple(compiler.roles)
+    # A parameter named like an input in lower case and used as inputs are (n**alpha, log(n)): likely a typo.
+    lookalikes = [k for k in order if k != k.upper() and k.upper() in INPUT_NAMES and k in compiler.scaled]
+    if lookalikes and warn:
+        meant = ", ".join(f"{k.upper()} for {k}" for k in lookalikes)
+        warnings.warn(
+            FormulaWarning(
+                f"Formula {source.shown!r} fits {', '.join(map(repr, lookalikes))} as a parameter; the inputs are "
+                f"upper case ({', '.join(INPUT_NAMES)}). If you meant the input, write {meant}; if a parameter, "
+                "give it another name (e.g. " + ", ".join(f"{k}0" for k in lookalikes) + ").",
+                params=lookalikes,
+            ),
+            stacklevel=3,
+        )
     specs = _default_specs(compiler.roles)
 
     overrides = dict(params or {})
@@ -347,6 +367,7 @@ class _Compiler:
         self.inputs: set[str] = set()
         self.roles: dict[str, set[str]] = {}
         self._positive: set[int] = set()  # ids of Name nodes that are factors of a positive exponent
+        self.scaled: set[str] = set()  # names used as inputs are: raised to a power, or in a log
 
     def refuse(self, what: str, node: ast.AST, allowed: str = _ALLOWED) -> FormulaError:
         return FormulaError(f"{what} {self.source.segment(node)!r} is not allowed; {allowed}.")
@@ -368,6 +389,8 @@ class _Compiler:
             op = _BINARY.get(type(node.op))
             if op is None:
                 raise self.refuse(f"Operator {_OPERATOR_SYMBOLS.get(type(node.op), '?')!r} in", node)
+            if isinstance(node.left, ast.Name) and isinstance(node.op, ast.Pow):
+                self.scaled.add(node.left.id)
             if isinstance(node.op, ast.Pow):
                 self._mark_positive(node.right, denominator)
                 left = deeper(node.left, exponent=exponent, denominator=False)
@@ -378,6 +401,9 @@ class _Compiler:
             right_denominator = product or isinstance(node.op, ast.Div)
             return _binary(op, left, deeper(node.right, exponent=exponent, denominator=right_denominator))
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id.startswith("log") and node.args:
+                if isinstance(node.args[0], ast.Name):
+                    self.scaled.add(node.args[0].id)
             return _call(self._function(node), deeper(node.args[0], exponent=exponent, denominator=False))
         raise self.refuse(_REFUSED.get(type(node), type(node).__name__).capitalize(), node)
 
