@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import LawfitError
-from ._base import INPUT_NAMES, Law, ParamSpec
+from ._base import INPUT_NAMES, ClosedForms, Law, ParamSpec
 from .bnsl import bnsl
 from .chinchilla import chinchilla
 from .data_constrained import data_constrained
@@ -18,6 +18,7 @@ from .power import power
 __all__ = [
     "BUILTIN_LAWS",
     "INPUT_NAMES",
+    "ClosedForms",
     "Law",
     "ParamSpec",
     "bnsl",

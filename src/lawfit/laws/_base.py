@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import LawfitError
 from ._xp import namespace
 
-__all__ = ["INPUT_NAMES", "Law", "ParamSpec", "evaluate"]
+__all__ = ["INPUT_NAMES", "ClosedForms", "Law", "ParamSpec", "evaluate"]
 
 #: The sizes a formula may read, in the canonical column names of :class:`lawfit.Runs`. Built-in laws may read other
 #: columns too (``U`` unique tokens, ``loss`` for a downstream law).
@@ -92,6 +92,41 @@ def _default_log_fn(fn: Callable[[Params, Inputs], Any]) -> Callable[[Params, In
 
 
 @dataclass(frozen=True)
+class ClosedForms:
+    """Answers a law gives exactly, declared on the law: the planners ask the law for them (never for its name) and
+    solve numerically when one is absent.
+
+    Each function takes ``params`` (name -> float64 numpy array, all of the law's parameters including those held by
+    :meth:`Law.fix`) broadcast against its other arguments, and runs in numpy.
+
+    Parameters
+    ----------
+    optimum : callable, optional
+        ``optimum(params, compute, k) -> (N, D)``: the allocation with the lowest loss under ``compute = k*N*D``.
+    tokens_for_loss : callable, optional
+        ``tokens_for_loss(params, N, loss) -> D``: the tokens at which ``N`` parameters reach ``loss`` (NaN where
+        they never do).
+
+    Examples
+    --------
+    >>> ClosedForms().optimum is None
+    True
+    """
+
+    optimum: Callable[[Params, Any, float], tuple[Any, Any]] | None = None
+    tokens_for_loss: Callable[[Params, Any, Any], Any] | None = None
+
+    def with_fixed(self, held: Mapping[str, float]) -> ClosedForms:
+        """The same closed forms for a law whose parameters ``held`` are fixed: the held values are merged into
+        ``params`` before each call."""
+        optimum, tokens = self.optimum, self.tokens_for_loss
+        return ClosedForms(
+            optimum=None if optimum is None else lambda p, compute, k: optimum({**p, **held}, compute, k),
+            tokens_for_loss=None if tokens is None else lambda p, n, loss: tokens({**p, **held}, n, loss),
+        )
+
+
+@dataclass(frozen=True)
 class Law:
     """A scaling law: named parameters with bounds and start grids, and a pure function.
 
@@ -117,6 +152,9 @@ class Law:
         ``guess(inputs, loss) -> array (k, n_params)`` of extra start points in natural units, found from the data.
     target : str
         The column the law predicts: ``"loss"``, or a downstream metric.
+    closed_forms : ClosedForms
+        Answers the law gives exactly (the compute-optimal allocation, the tokens for a target loss); none by
+        default, and the planners then solve numerically.
 
     Examples
     --------
@@ -134,6 +172,7 @@ class Law:
     log_fn: Callable[[Params, Inputs], Any] | None = field(default=None, repr=False)
     guess: Callable[[Inputs, np.ndarray], np.ndarray] | None = field(default=None, repr=False, compare=False)
     target: str = "loss"
+    closed_forms: ClosedForms = field(default_factory=ClosedForms, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         bad = [x for x in (*self.inputs, self.target) if not (isinstance(x, str) and x.isidentifier())]
@@ -211,12 +250,51 @@ class Law:
             log_fn=fixed_log_fn,
             spec={**self.spec, "fixed": dict(sorted({**self.spec.get("fixed", {}), **held}.items()))},
             guess=None,
+            closed_forms=self.closed_forms.with_fixed(held),
         )
 
     @property
     def fixed(self) -> dict[str, float]:
         """Parameters held at given values by :meth:`fix`."""
         return dict(self.spec.get("fixed", {}))
+
+    def optimum(self, params: Params, compute: Any, k: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+        """The closed-form compute-optimal ``(N, D)`` under ``compute = k*N*D`` (see :class:`ClosedForms`).
+
+        >>> from lawfit.laws import get_law
+        >>> law = get_law("chinchilla").fix(alpha=0.5)
+        >>> n, d = law.optimum({"E": 1.7, "A": 400.0, "B": 400.0, "beta": 0.5}, 6e20)
+        >>> float(n), float(d)
+        (10000000000.0, 10000000000.0)
+        """
+        closed = self.closed_forms.optimum
+        if closed is None:
+            raise LawfitError(
+                f"Law {self.name} declares no closed-form optimum; lawfit.plan.compute_optimal finds it numerically."
+            )
+        n, d = closed(self._param_arrays(params), np.asarray(compute, dtype=np.float64), float(k))
+        return np.asarray(n, dtype=np.float64), np.asarray(d, dtype=np.float64)
+
+    def tokens_for_loss(self, params: Params, N: Any, loss: Any) -> np.ndarray:
+        """The closed-form tokens ``D`` at which ``N`` parameters reach ``loss`` (NaN where they never do).
+
+        >>> from lawfit.laws import get_law
+        >>> p = {"E": 1.7, "A": 400.0, "B": 400.0, "alpha": 0.5, "beta": 0.5}
+        >>> f"{float(get_law('chinchilla').tokens_for_loss(p, 1e10, 1.708)):.6g}"
+        '1e+10'
+        """
+        closed = self.closed_forms.tokens_for_loss
+        if closed is None:
+            raise LawfitError(f"Law {self.name} declares no closed-form tokens for a loss; solve for them numerically.")
+        with np.errstate(all="ignore"):
+            d = closed(self._param_arrays(params), np.asarray(N, dtype=np.float64), np.asarray(loss, dtype=np.float64))
+        return np.asarray(d, dtype=np.float64)
+
+    def _param_arrays(self, params: Params) -> dict[str, np.ndarray]:
+        missing = [name for name in self.param_names if name not in params]
+        if missing:
+            raise LawfitError(f"Law {self.name} needs parameters {list(self.param_names)}; missing {missing}.")
+        return {name: np.asarray(params[name], dtype=np.float64) for name in self.param_names}
 
     def predict(self, params: Params, **inputs: Any) -> np.ndarray:
         """Evaluate the law at ``inputs`` (arrays in natural units) with ``params`` (name -> value)."""

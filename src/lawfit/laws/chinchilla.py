@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._base import Law, ParamSpec
+import numpy as np
+
+from ._base import ClosedForms, Law, ParamSpec
 from ._xp import namespace
 
 __all__ = ["chinchilla"]
@@ -17,8 +19,24 @@ _LOG_E = tuple(math.exp(v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0))
 _EXPONENTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
+def _optimum(p: Any, compute: Any, k: float) -> tuple[Any, Any]:
+    """Hoffmann et al.'s eq. 4: ``N* = G*(C/k)**(beta/(alpha+beta))``, ``G = (alpha*A/(beta*B))**(1/(alpha+beta))``,
+    and ``D* = C/(k*N*)``."""
+    alpha, beta, a, b = p["alpha"], p["beta"], p["A"], p["B"]
+    g = (alpha * a / (beta * b)) ** (1.0 / (alpha + beta))
+    n = g * (compute / k) ** (beta / (alpha + beta))
+    return n, compute / (k * n)
+
+
+def _tokens_for_loss(p: Any, n: Any, loss: Any) -> Any:
+    """``B/D**beta = L - E - A/N**alpha``, solved for ``D``; NaN where ``N`` parameters never reach ``L``."""
+    rest = loss - p["E"] - p["A"] / n ** p["alpha"]
+    return np.where(rest > 0, (p["B"] / rest) ** (1.0 / p["beta"]), np.nan)
+
+
 def chinchilla() -> Law:
-    """``L(N, D) = E + A/N**alpha + B/D**beta``, evaluated in log space as ``LSE(log A - alpha log N, ...)``.
+    """``L(N, D) = E + A/N**alpha + B/D**beta``, evaluated in log space as ``LSE(log A - alpha log N, ...)``; with
+    closed forms for the compute-optimal allocation and for the tokens that reach a loss.
 
     >>> law = chinchilla()
     >>> law.start_grid().shape
@@ -50,4 +68,5 @@ def chinchilla() -> Law:
         log_fn=log_fn,
         formula="E + A/N**alpha + B/D**beta",
         spec={"builtin": "chinchilla"},
+        closed_forms=ClosedForms(optimum=_optimum, tokens_for_loss=_tokens_for_loss),
     )

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import Law, ParamSpec
+import numpy as np
+
+from ._base import ClosedForms, Law, ParamSpec
 from ._xp import namespace
 
 __all__ = ["kaplan"]
+
+
+def _optimum(p: Any, compute: Any, k: float) -> tuple[Any, Any]:
+    """With ``a = alpha_N/alpha_D`` the loss falls with ``(Nc/N)**a + Dc*k*N/C``, least at
+    ``N* = (a*Nc**a*C/(k*Dc))**(1/(a+1))``; ``D* = C/(k*N*)``."""
+    a = p["alpha_N"] / p["alpha_D"]
+    n = (a * p["Nc"] ** a * compute / (k * p["Dc"])) ** (1.0 / (a + 1.0))
+    return n, compute / (k * n)
+
+
+def _tokens_for_loss(p: Any, n: Any, loss: Any) -> Any:
+    """``Dc/D = L**(1/alpha_D) - (Nc/N)**(alpha_N/alpha_D)``, solved for ``D``; NaN where ``N`` never reaches ``L``."""
+    rest = loss ** (1.0 / p["alpha_D"]) - (p["Nc"] / n) ** (p["alpha_N"] / p["alpha_D"])
+    return np.where(rest > 0, p["Dc"] / rest, np.nan)
 
 
 def kaplan() -> Law:
@@ -43,4 +59,5 @@ def kaplan() -> Law:
         log_fn=log_fn,
         formula="[(Nc/N)**(alpha_N/alpha_D) + Dc/D]**alpha_D",
         spec={"builtin": "kaplan"},
+        closed_forms=ClosedForms(optimum=_optimum, tokens_for_loss=_tokens_for_loss),
     )

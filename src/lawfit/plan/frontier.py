@@ -20,7 +20,7 @@ from ..diagnostics import EXTRAPOLATION_LIMIT, extrapolation
 from ..errors import ExtrapolationWarning, LawfitError
 from ..fit import Fit
 from ..uncertainty import format_interval, format_number, interval_digits, percentile_interval
-from ._solve import check_cost, law_values, minimise_log, solve_increasing_log, tokens_for
+from ._solve import check_cost, law_loss, minimise_log, optimal_allocation, solve_increasing_log, tokens_for_loss
 
 __all__ = ["Frontier", "InferencePlan", "compute_for_loss", "compute_optimal", "inference_optimal"]
 
@@ -233,9 +233,9 @@ def compute_optimal(
 ) -> Frontier:
     """The compute-optimal ``N`` and ``D`` for each budget, under a fitted law of ``N`` and ``D``.
 
-    Closed form for ``chinchilla`` under ``C = k*N*D``: ``N* = G*(C/k)**(beta/(alpha+beta))`` with
-    ``G = (alpha*A/(beta*B))**(1/(alpha+beta))``; a numerical minimisation of the loss along ``cost(N, D) = C``
-    for every other law and cost model.
+    The law's closed-form optimum under ``C = k*N*D`` when it declares one (``chinchilla``, fixed parameters or
+    not: ``N* = G*(C/k)**(beta/(alpha+beta))`` with ``G = (alpha*A/(beta*B))**(1/(alpha+beta))``); a numerical
+    minimisation of the loss along ``cost(N, D) = C`` for every other law and cost model.
 
     Parameters
     ----------
@@ -386,15 +386,7 @@ def inference_optimal(
     def tokens_at(log_n: np.ndarray) -> np.ndarray:
         # D with L(N, D) = target, per row; shapes (rows, grid).
         params = {name: v[:, None] for name, v in sets.items() if name != "_rows"}
-        if fit.law.spec.get("builtin") == "chinchilla":  # B/D**beta = L - E - A/N**alpha, solved for D
-            with np.errstate(all="ignore"):
-                rest = target - params["E"] - params["A"] / np.exp(params["alpha"] * log_n)
-                return np.where(rest > 0, (params["B"] / rest) ** (1.0 / params["beta"]), np.nan)
-
-        def neg_loss(log_d: np.ndarray) -> np.ndarray:
-            return -_loss(fit, params, np.exp(log_n), np.exp(log_d), k)
-
-        return np.exp(solve_increasing_log(neg_loss, np.full(log_n.shape, -target), 0.0, 120.0, iterations=60))
+        return tokens_for_loss(fit.law, params, log_n, target, k)
 
     def total(log_n: np.ndarray) -> np.ndarray:
         n = np.exp(log_n)
@@ -470,10 +462,7 @@ def _param_sets(fit: Fit) -> dict[str, np.ndarray]:
 
 
 def _loss(fit: Fit, params: Mapping[str, np.ndarray], n: np.ndarray, d: np.ndarray, cost: Any) -> np.ndarray:
-    inputs = {"N": n, "D": d}
-    if "C" in fit.law.inputs:
-        inputs["C"] = cost(n, d) if callable(cost) else cost * n * d
-    return law_values(fit.law, params, **{k: v for k, v in inputs.items() if k in fit.law.inputs})
+    return law_loss(fit.law, params, n, d, cost)
 
 
 def _frontier(fit: Fit, sets: Mapping[str, np.ndarray], c: np.ndarray, cost: Any) -> dict[str, np.ndarray]:
@@ -486,22 +475,7 @@ def _frontier(fit: Fit, sets: Mapping[str, np.ndarray], c: np.ndarray, cost: Any
 def _frontier_rows(fit: Fit, sets: Mapping[str, np.ndarray], c: np.ndarray, cost: Any) -> dict[str, np.ndarray]:
     """Like :func:`_frontier` for budgets ``c`` of shape (rows, ...) or (rows,): each row its own parameters."""
     params = {name: v.reshape((-1,) + (1,) * (c.ndim - 1)) for name, v in sets.items() if name != "_rows"}
-    spec = fit.law.spec
-    if spec.get("builtin") == "chinchilla" and not callable(cost):
-        alpha, beta, a, b = params["alpha"], params["beta"], params["A"], params["B"]
-        g = (alpha * a / (beta * b)) ** (1.0 / (alpha + beta))
-        n = g * (c / cost) ** (beta / (alpha + beta))
-    else:
-        k = 6.0 if callable(cost) else cost
-        centre = 0.5 * np.log(c / (20.0 * k))  # N at 20 tokens per parameter
-
-        def objective(log_n: np.ndarray) -> np.ndarray:
-            n = np.exp(log_n)
-            d = tokens_for(cost, n, c[..., None])
-            return _loss(fit, {k_: v[..., None] for k_, v in params.items()}, n, d, cost)
-
-        n = np.exp(minimise_log(objective, centre))
-    d = tokens_for(cost, n, c)
+    n, d = optimal_allocation(fit.law, params, np.asarray(c, dtype=np.float64), cost)
     loss = _loss(fit, params, n, d, cost)
     return {"C": np.asarray(c, dtype=np.float64), "N": n, "D": d, "loss": loss}
 
