@@ -50,7 +50,7 @@ def test_forecast_from_the_first_half(capsys) -> None:
         (["curve", "fit", str(MPL / "cosine_24000.csv"), "--schedule", "cosine:steps=24000"], "needs peak=..."),
         (["curve", "fit", str(MPL / "cosine_24000.csv"), "--schedule", "nope=cosine:steps=9,peak=1"], "not in the"),
         (["curve", "fit", "missing.csv"], "No such file"),
-        (["curve", "predict", "missing.json", "--schedule", COSINE], "Could not read the curve fit"),
+        (["curve", "predict", "missing.json", "--schedule", COSINE], "Cannot read the curve fit"),
         (["curve", "forecast", str(MPL / "wsdcon_3.csv"), "--until", "2200"], "a forecast needs at least 8"),
     ],
 )

@@ -459,7 +459,7 @@ def test_a_missing_folder_a_folder_or_a_pipe_is_refused_even_when_forced(
 def _curve_fit() -> lawfit.curves.CurveFit:
     law = lawfit.curves.curve_law("annealing")
     params = {name: 0.5 for name in law.param_names}
-    return lawfit.curves.CurveFit(law, params, 1e-5, True, "made by hand", ("a",), 3, "huber")
+    return lawfit.curves.CurveFit(law, params, 1e-5, True, "made by hand", ("a",), 3, lawfit.Objective("huber"))
 
 
 def _own(kind: str, path: Path, fit: lawfit.Fit) -> Path:

@@ -44,11 +44,12 @@ from .errors import OutputError
 __all__ = ["KINDS", "check_output", "lawfit_kind", "write_atomic", "write_figure"]
 
 # What lawfit writes, and how each is recognised from the first bytes of the file (and for a PDF, whose document
-# information comes last, from its last bytes): a fit's first key is its schema, a curve fit's its own key; the
-# report names lawfit as its generator in <head>; a figure carries "lawfit X.Y" as its Software or Creator.
+# information comes last, from its last bytes): a fit's or a curve fit's first key is its schema (a curve fit saved
+# before it had one begins with its own key); the report names lawfit as its generator in <head>; a figure carries
+# "lawfit X.Y" as its Software or Creator.
 _SIGNATURES = {
     "fit": re.compile(rb'\A\s*\{\s*"schema"\s*:\s*"lawfit\.fit"'),
-    "curve_fit": re.compile(rb'\A\s*\{\s*"lawfit_curve_fit"\s*:'),
+    "curve_fit": re.compile(rb'\A\s*\{\s*(?:"schema"\s*:\s*"lawfit\.curve_fit"|"lawfit_curve_fit"\s*:)'),
     "report": re.compile(rb'<meta name="generator" content="lawfit '),
     "figure": re.compile(rb"lawfit \d"),
 }

@@ -1,4 +1,9 @@
-"""Reading a saved record back, field by field, trusting nothing in it.
+"""Saving a result as a versioned record, and reading it back field by field, trusting nothing in it.
+
+Every saved result (:class:`~lawfit.Fit`, :class:`~lawfit.curves.CurveFit`) is one JSON object whose first keys are
+its ``schema`` (a :class:`Schema`: ``"lawfit.fit"``, ``"lawfit.curve_fit"``), ``schema_version`` and
+``lawfit_version``; :func:`save_record` writes it atomically, :func:`open_record` and :func:`check_schema` begin
+reading it back, so that every kind is saved and refused alike.
 
 A saved fit may have been edited by hand, cut short, or be some other file altogether. :func:`read_json_object`
 checks the file (its size, at most :data:`MAX_BYTES`, read before the rest; UTF-8; JSON; nesting; an object at the
@@ -26,6 +31,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +39,24 @@ import numpy as np
 
 from .errors import FitFileError
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MISSING", "Fields", "read_json_object", "show"]
+__all__ = [
+    "CURVE_FIT",
+    "FIT",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MISSING",
+    "SCHEMAS",
+    "Fields",
+    "Schema",
+    "check_schema",
+    "jsonable",
+    "open_record",
+    "read_json_object",
+    "restore",
+    "result_record",
+    "save_record",
+    "show",
+]
 
 #: The largest file a loader reads: a fit with 100,000 bootstrap draws of 10 parameters takes about 30 MB.
 MAX_BYTES = 64 * 2**20
@@ -48,6 +71,147 @@ _BOMS = (
     (b"\xfe\xff", "is UTF-16 text; lawfit reads UTF-8 only: save it as UTF-8"),
     (b"\x00\x00\xfe\xff", "is UTF-32 text; lawfit reads UTF-8 only: save it as UTF-8"),
 )
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A kind of record that lawfit saves.
+
+    ``name`` is the file's ``schema`` (``"lawfit.fit"``), ``version`` the ``schema_version`` this lawfit writes and
+    the newest it reads, ``noun`` what it is called ("fit"), ``what`` what it is in words, ``reader`` how to read
+    one. ``legacy`` is the key that marked this kind before it had a ``schema`` (its value was the version, 1).
+    """
+
+    name: str
+    version: int
+    noun: str
+    what: str
+    reader: str
+    legacy: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The kind of output :func:`lawfit._files.check_output` knows it as: ``"fit"``, ``"curve_fit"``."""
+        return self.name.removeprefix("lawfit.")
+
+
+FIT = Schema("lawfit.fit", 1, "fit", "a fit of a law to runs", "lawfit.load_fit (on the command line: lawfit predict)")
+# Version 1 of the curve fit was the format before its schema: {"lawfit_curve_fit": 1, "law": NAME, "spec": ...}.
+CURVE_FIT = Schema(
+    "lawfit.curve_fit",
+    2,
+    "curve fit",
+    "a loss-curve fit",
+    "lawfit.curves.load_curve_fit (on the command line: lawfit curve predict)",
+    legacy="lawfit_curve_fit",
+)
+SCHEMAS = (FIT, CURVE_FIT)
+
+
+def save_record(record: Mapping[str, Any], path: str | os.PathLike[str], schema: Schema, *, force: bool) -> Path:
+    """Write ``record`` (a result's ``to_dict()``, stamped with ``schema``) as JSON to ``path``, atomically; returns
+    the path. A file that is not a saved ``schema`` record, or a symbolic link, is refused unless ``force``
+    (:func:`lawfit._files.check_output`); a failed write raises :class:`~lawfit.OutputError` and leaves ``path`` as
+    it was."""
+    from ._files import check_output, write_atomic
+
+    if record.get("schema") != schema.name or next(iter(record), None) != "schema":
+        raise ValueError(f"A {schema.noun} record must begin with its schema {schema.name!r}.")
+    path = check_output(path, force=force, kinds=(schema.kind,))
+    return write_atomic(path, json.dumps(jsonable(record), indent=2) + "\n", what=f"the {schema.noun}")
+
+
+def result_record(schema: Schema, result: Any, **rest: Any) -> dict[str, Any]:
+    """The JSON-ready record of a fitted ``result`` (a :class:`~lawfit.Fit`, a :class:`~lawfit.curves.CurveFit`):
+    ``schema`` first, then the fields every fitted result has (its law, parameters, objective and its value,
+    convergence), then ``rest``, its own."""
+    law = result.law
+    return jsonable(
+        {
+            "schema": schema.name,
+            "schema_version": schema.version,
+            "lawfit_version": result.lawfit_version,
+            "law": {"name": law.name, "formula": law.formula, "spec": dict(law.spec)},
+            "params": dict(result.params),
+            "objective": result.objective,
+            "n_points": result.n_points,
+            "converged": result.converged,
+            "message": result.message,
+            "loss": result.loss.to_dict(),
+            **rest,
+        }
+    )
+
+
+def open_record(path: str | os.PathLike[str], schema: Schema, fix: str) -> tuple[dict[str, Any], Fields]:
+    """The JSON object saved at ``path`` (see :func:`read_json_object`), and the :class:`Fields` that read it,
+    naming the file and saying how to ``fix`` a bad field. :func:`check_schema` is the next step."""
+    path = Path(path)
+    record = read_json_object(path, f"{schema.noun} file")
+    return record, Fields(f"the {schema.noun} file '{path}'", fix=fix)
+
+
+def check_schema(record: Any, fields: Fields, schema: Schema) -> int:
+    """The schema version of ``record``, which must be a ``schema`` record this lawfit reads: one of another kind
+    says how to read it; a newer version says to upgrade lawfit. A record with ``schema.legacy`` and no schema is
+    version 1.
+
+    >>> check_schema({"schema": "lawfit.fit", "schema_version": 1}, Fields("the saved fit"), FIT)
+    1
+    >>> check_schema({"schema": "lawfit.fit", "schema_version": 9}, Fields("the saved fit"), FIT)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lawfit.errors.FitFileError: The saved fit was written in fit schema version 9, newer than this lawfit reads ...
+    """
+    where = fields.subject
+    if not isinstance(record, Mapping):
+        raise FitFileError(f"{where} is {show(record)}, not an object: it is not a {schema.noun} saved by lawfit.")
+    name = record.get("schema", MISSING)
+    if name == schema.name:
+        fields.version(record, "schema_version", schema.version, f"{schema.noun} schema")
+        return schema.version
+    if name is MISSING and schema.legacy and schema.legacy in record:
+        fields.version(record, schema.legacy, 1, f"{schema.noun} format")
+        return 1
+    for other in SCHEMAS:
+        legacy = name is MISSING and bool(other.legacy) and other.legacy in record
+        if other is not schema and (name == other.name or legacy):
+            raise FitFileError(f"{where} is {other.what}, not {schema.what}: read it with {other.reader}.")
+    got = "it has none" if name is MISSING else f"got {show(name)}"
+    raise FitFileError(
+        f"{where} is not a {schema.noun} saved by lawfit: its field 'schema' must be '{schema.name}'; {got}."
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers, tuples as lists, and the floats JSON has no word for as the
+    strings ``"nan"``, ``"inf"``, ``"-inf"`` (:func:`restore` reads them back).
+
+    >>> jsonable({"a": (np.float64(1.5), float("inf"))})
+    {'a': [1.5, 'inf']}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def restore(value: Any) -> Any:
+    """``value`` with the strings ``"nan"``, ``"inf"``, ``"-inf"`` as floats again (see :func:`jsonable`)."""
+    if isinstance(value, str) and value in _SPECIAL:
+        return _SPECIAL[value]
+    if isinstance(value, Mapping):
+        return {k: restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [restore(v) for v in value]
+    return value
 
 
 def read_json_object(path: str | os.PathLike[str], what: str, *, cannot: str = "Cannot read") -> dict[str, Any]:

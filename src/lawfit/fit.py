@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,15 +12,16 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
-from ._records import MISSING, Fields, read_json_object, show
+from ._records import FIT, Fields, check_schema, open_record, result_record, save_record
+from ._records import restore as _restore
 from .calibration import Calibration, NestedBacktests, growth_weights, nested_backtests, scale_of
 from .calibration import calibrate as _calibrate_law
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
-from .errors import CalibrationWarning, ConvergenceWarning, FitFileError, LawfitError, LawfitWarning
+from .errors import CalibrationWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from .laws import BUILTIN_LAWS, Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
-from .objectives import LOSSES, Objective
+from .objectives import Objective
 from .search import SearchOptions, search
 from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
@@ -33,8 +32,7 @@ __all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "calibrate", "fit", "load_fit"]
 INTERVALS = ("law", "run", "forecast")
 
 #: Version of the saved-fit format; bumped when a field changes meaning.
-SCHEMA_VERSION = 1
-_SCHEMA = "lawfit.fit"
+SCHEMA_VERSION = FIT.version
 
 
 @dataclass(frozen=True)
@@ -328,25 +326,15 @@ class Fit:
     # -- save and load -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, stamped with the schema and lawfit versions."""
-        return _jsonable(
-            {
-                "schema": _SCHEMA,
-                "schema_version": SCHEMA_VERSION,
-                "lawfit_version": self.lawfit_version,
-                "law": {"name": self.law.name, "formula": self.law.formula, "spec": dict(self.law.spec)},
-                "params": dict(self.params),
-                "objective": self.objective,
-                "n_points": self.n_points,
-                "converged": self.converged,
-                "message": self.message,
-                "loss": self.loss.to_dict(),
-                "data": dict(self.data),
-                "search": dict(self.search),
-                "diagnostics": [w.to_dict() for w in self.diagnostics],
-                "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
-                "calibration": None if self.calibration is None else self.calibration.to_dict(),
-                "selection": None if self.selection is None else [dict(row) for row in self.selection],
-            }
+        return result_record(
+            FIT,
+            self,
+            data=dict(self.data),
+            search=dict(self.search),
+            diagnostics=[w.to_dict() for w in self.diagnostics],
+            bootstrap=None if self.bootstrap is None else self.bootstrap.to_dict(),
+            calibration=None if self.calibration is None else self.calibration.to_dict(),
+            selection=None if self.selection is None else [dict(row) for row in self.selection],
         )
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:
@@ -362,10 +350,7 @@ class Fit:
         >>> lawfit.load_fit(f.save(path)).params == f.params  # a fit saved before is overwritten
         True
         """
-        from ._files import check_output, write_atomic
-
-        path = check_output(path, force=force, kinds=("fit",))
-        return write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n", what="the fit")
+        return save_record(self.to_dict(), path, FIT, force=force)
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Fit:
@@ -398,27 +383,14 @@ def load_fit(path: str | Path) -> Fit:
     >>> lawfit.load_fit(path).params == f.params
     True
     """
-    path = Path(path)
-    record = read_json_object(path, "fit file")
-    return _read_fit(record, Fields(f"the fit file '{path}'"), f"The fit in '{path}'")
+    record, fields = open_record(path, FIT, fix="Save the fit again, or correct that field.")
+    return _read_fit(record, fields, f"The fit in '{path}'")
 
 
 def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
     """A fit from a saved record, every field checked by ``fields``; ``source`` names the fit in the warning its
     predictions give when it did not converge."""
-    where = fields.subject
-    if not isinstance(record, Mapping):
-        raise FitFileError(f"{where} is {show(record)}, not an object: it is not a fit saved by lawfit.")
-    schema = record.get("schema", MISSING)
-    if schema != _SCHEMA:
-        if "lawfit_curve_fit" in record:
-            raise FitFileError(
-                f"{where} is a loss-curve fit, not a fit of a law to runs: read it with lawfit.curves.load_curve_fit "
-                "(on the command line: lawfit curve predict)."
-            )
-        got = "it has none" if schema is MISSING else f"got {show(schema)}"
-        raise FitFileError(f"{where} is not a fit saved by lawfit: its field 'schema' must be '{_SCHEMA}'; {got}.")
-    fields.version(record, "schema_version", SCHEMA_VERSION, "fit schema")
+    check_schema(record, fields, FIT)
     law = _read_law(record, fields)
     params = fields.params(record, "params", "", law.param_names, law.name)
     n_points = fields.integer(record, "n_points", "", minimum=1)
@@ -441,7 +413,7 @@ def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
         n_points=n_points,
         converged=fields.boolean(record, "converged", ""),
         message=fields.text(record, "message", ""),
-        loss=_read_objective(record, fields),
+        loss=Objective.from_dict(fields.obj(record, "loss", ""), fields=fields, path="loss"),
         data=_read_data(record, fields),
         search=_read_search(record, fields),
         lawfit_version=fields.text(record, "lawfit_version", "", default=""),
@@ -487,23 +459,6 @@ def _read_law(record: Mapping[str, Any], fields: Fields) -> Law:
         return _law_from_spec(_restore(spec))
     except (LawfitError, TypeError, ValueError, RecursionError) as exc:
         raise fields.invalid("law.spec", str(exc) or type(exc).__name__) from None
-
-
-def _read_objective(record: Mapping[str, Any], fields: Fields) -> Objective:
-    saved = fields.obj(record, "loss", "")
-    for key in saved:
-        if key not in ("loss", "delta", "reduction", "weight_growth"):
-            raise fields.invalid(f"loss.{key}", "the objective's settings are loss, delta, reduction, weight_growth")
-    settings = {
-        "loss": fields.text(saved, "loss", "loss", default=None, choices=LOSSES),
-        "delta": fields.number(saved, "delta", "loss", default=None, minimum=0.0),
-        "reduction": fields.text(saved, "reduction", "loss", default=None, choices=("sum", "mean")),
-        "weight_growth": fields.number(saved, "weight_growth", "loss", default=None, minimum=0.0),
-    }
-    try:
-        return Objective(**{key: value for key, value in settings.items() if value is not None})
-    except LawfitError as exc:
-        raise fields.invalid("loss", str(exc)) from None
 
 
 def _read_data(record: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
@@ -819,26 +774,3 @@ def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[st
             "of values for each (a single value is shared by all points)."
         ) from None
     return {k: values[k] for k in needed}
-
-
-def _jsonable(value: Any) -> Any:
-    # JSON has no inf or nan: store them as strings, and restore them on load.
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _restore(value: Any) -> Any:
-    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {k: _restore(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_restore(v) for v in value]
-    return value

@@ -8,9 +8,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import LawfitError
+
+if TYPE_CHECKING:
+    from ._records import Fields
 
 __all__ = ["LOSSES", "Objective", "huber", "squared"]
 
@@ -121,6 +124,39 @@ class Objective:
         if self.weight_growth:
             record["weight_growth"] = self.weight_growth
         return record
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], *, fields: Fields | None = None, path: str = "loss") -> Objective:
+        """Rebuild an objective from :meth:`to_dict`'s output, each setting checked: a bad one raises a
+        :class:`~lawfit.FitFileError` naming it (``fields`` say where the record comes from, ``path`` is its place
+        in a larger record).
+
+        >>> Objective.from_dict({"loss": "huber", "delta": 0.01}).delta
+        0.01
+        >>> Objective.from_dict({"loss": "huber", "delta": -1})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        lawfit.errors.FitFileError: Field 'loss.delta' of the saved objective must be a finite number >= 0; got -1. ...
+        """
+        from ._records import Fields
+
+        fields = fields or Fields("the saved objective")
+        saved = fields.as_obj(record, path)
+        for key in saved:
+            if key not in ("loss", "delta", "reduction", "weight_growth"):
+                raise fields.invalid(
+                    fields.path(path, key), "the objective's settings are loss, delta, reduction, weight_growth"
+                )
+        settings = {
+            "loss": fields.text(saved, "loss", path, default=None, choices=LOSSES),
+            "delta": fields.number(saved, "delta", path, default=None, minimum=0.0),
+            "reduction": fields.text(saved, "reduction", path, default=None, choices=("sum", "mean")),
+            "weight_growth": fields.number(saved, "weight_growth", path, default=None, minimum=0.0),
+        }
+        try:
+            return cls(**{key: value for key, value in settings.items() if value is not None})
+        except LawfitError as exc:
+            raise fields.invalid(path, str(exc)) from None
 
     def scale_weights(self, scale: Any) -> Any:
         """The factor ``(scale / max(scale)) ** weight_growth`` per run (ones when ``weight_growth`` is 0).

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from ._progress import Progress
+from ._records import jsonable as _jsonable
 from .calibration import BUDGET_RTOL, budgets_for_share
 from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
-from .fit import Fit, _check_weights, _jsonable, fit
+from .fit import Fit, _check_weights, fit
 from .laws import Law, resolve_law
 from .select import selection_label
 

@@ -45,7 +45,7 @@ def add_verbs(verbs: Any) -> None:
         default=_DEFAULT_LAW,
         help=f"the curve law ({_DEFAULT_LAW}); auto: the law that best predicts each curve when fitted on the others",
     )
-    p.add_argument("--lam", type=float, default=0.999, help="momentum of the annealing area (annealing law; 0.999)")
+    p.add_argument("--lam", type=float, default=None, help="momentum of the annealing area (annealing law only; 0.999)")
     p.add_argument("--test", nargs="*", default=[], metavar="FILE", help="curves to score the fit on")
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
     add_output_option(p, "FIT.json", "save the fit")

@@ -3,8 +3,8 @@ end of a run from its beginning."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
-import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._records import Fields, read_json_object
-from ..errors import BoundWarning, ConvergenceWarning, FitFileError, LawfitError, LawfitWarning
+from .._records import CURVE_FIT, Fields, check_schema, open_record, result_record, save_record
+from ..errors import BoundWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from ..laws import Law
 from ..objectives import Objective
 from ..search import SearchOptions
@@ -63,15 +63,22 @@ def curve_law(law: str | Law, **options: Any) -> Law:
     return CURVE_LAWS[law](**options)
 
 
+#: The objective of a curve fit unless told otherwise: Huber (delta 1e-3) on log residuals, as Luo et al.'s.
+CURVE_OBJECTIVE = Objective("huber", delta=1e-3)
+
+
 @dataclass(frozen=True, eq=False)
 class CurveFit:
     """A loss-curve law fitted to training curves (shared parameters across them).
 
+    Frozen, like :class:`lawfit.Fit`: its parameters, draws and selection table are read-only. :meth:`save` writes
+    it as versioned JSON (schema ``lawfit.curve_fit``), :func:`load_curve_fit` reads it back, field for field.
+
     Attributes
     ----------
     law : Law
-    params : dict
-        Best parameters, natural units.
+    params : Mapping[str, float]
+        Best parameters, natural units (read-only).
     objective : float
         The objective at the optimum.
     converged : bool
@@ -79,6 +86,12 @@ class CurveFit:
         How the search ended, in words.
     curves : tuple of str
         The curves fitted on; ``n_points`` their logged losses.
+    loss : Objective
+        What was minimised; :func:`forecast` refits the bootstrap and back-tests with it.
+    lawfit_version : str
+        The lawfit that made the fit (for a loaded fit, the one that saved it).
+    draws : array or None
+        Bootstrap draws of the parameters, one row per draw, in the law's order (read-only; :func:`forecast`).
     selection : tuple of mappings or None
         For ``fit_curves(curves, "auto")``: one read-only row per candidate law with its name (``law``), number of
         parameters (``n_params``), leave-one-schedule-out error (``loso_error``: the mean over the left-out curves
@@ -93,21 +106,46 @@ class CurveFit:
     message: str
     curves: tuple[str, ...]
     n_points: int
-    objective_name: str = ""
+    loss: Objective = CURVE_OBJECTIVE
+    lawfit_version: str = ""
     draws: np.ndarray | None = field(default=None, repr=False)
     selection: tuple[Mapping[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.law, Law):
+            raise LawfitError(f"A CurveFit's law must be a lawfit Law (see curve_law). Got {self.law!r}.")
+        if set(self.params) != set(self.law.param_names):
+            raise LawfitError(
+                f"The parameters of a {self.law.name} fit must be {', '.join(self.law.param_names)}. "
+                f"Got {', '.join(self.params) or 'none'}."
+            )
+        if not isinstance(self.loss, Objective):
+            raise LawfitError(f"A CurveFit's loss must be a lawfit Objective. Got {self.loss!r}.")
+        object.__setattr__(self, "curves", tuple(str(c) for c in self.curves))
+        if not self.lawfit_version:
+            from .. import __version__
+
+            object.__setattr__(self, "lawfit_version", __version__)
         if self.selection is not None:
             rows = tuple(
                 MappingProxyType({**row, "folds": MappingProxyType(dict(row["folds"]))}) for row in self.selection
             )
             object.__setattr__(self, "selection", rows)
-        object.__setattr__(self, "params", MappingProxyType({k: float(v) for k, v in self.params.items()}))
+        object.__setattr__(self, "params", MappingProxyType({n: float(self.params[n]) for n in self.law.param_names}))
         if self.draws is not None:
             draws = np.array(self.draws, dtype=np.float64)
+            if draws.ndim != 2 or draws.shape[1] != len(self.law.params):
+                raise LawfitError(
+                    f"A CurveFit's draws must have one column per parameter ({len(self.law.params)}). "
+                    f"Got shape {draws.shape}."
+                )
             draws.flags.writeable = False
             object.__setattr__(self, "draws", draws)
+
+    @property
+    def objective_name(self) -> str:
+        """What was minimised, in words (``loss.describe()``)."""
+        return self.loss.describe()
 
     def predict(self, schedule: Curve | np.ndarray | str, steps: Sequence[int] | np.ndarray | None = None) -> Any:
         """The loss at ``steps`` of a run under ``schedule`` (a :class:`Curve`, per-step array or description).
@@ -172,35 +210,42 @@ class CurveFit:
             rows.append({"curve": curve.name, **_metrics(curve.loss, predicted)})
         return pd.DataFrame(rows)
 
+    # -- save and load -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        record = {
-            "law": self.law.name,
-            "formula": self.law.formula,
-            "params": dict(self.params),
-            "objective": self.objective,
-            "objective_name": self.objective_name,
-            "converged": self.converged,
-            "message": self.message,
-            "curves": list(self.curves),
-            "n_points": self.n_points,
-        }
-        if self.selection is not None:
-            record["selection"] = [{**row, "folds": dict(row["folds"])} for row in self.selection]
-        return record
+        """A JSON-ready dict, stamped with the schema and lawfit versions (the layout of :meth:`lawfit.Fit.to_dict`
+        where they share a field)."""
+        return result_record(
+            CURVE_FIT,
+            self,
+            curves=list(self.curves),
+            draws=None if self.draws is None else self.draws.tolist(),
+            selection=None
+            if self.selection is None
+            else [{**row, "folds": dict(row["folds"])} for row in self.selection],
+        )
 
     def save(self, path: str | Path, *, force: bool = False) -> Path:
-        """Write the fit as JSON, atomically; :func:`load_curve_fit` reads it back. Returns the path.
+        """Write the fit as JSON to ``path``, atomically; :func:`load_curve_fit` reads it back. Returns the path.
 
-        ``path`` ends as the complete new fit or, if the write fails or the process is killed, as it was. A file
-        that is not a curve fit saved by lawfit, or a symbolic link, is refused unless ``force`` (which replaces a
-        link itself, not its target).
+        ``path`` ends as the complete new fit or, if the write fails or the process is killed, as it was (the
+        failure is an :class:`~lawfit.OutputError`). A file that is not a curve fit saved by lawfit, or a symbolic
+        link, is refused unless ``force`` (which replaces a link itself, not its target). As :meth:`lawfit.Fit.save`.
+
+        >>> import os, tempfile
+        >>> from lawfit.curves import annealing
+        >>> f = CurveFit(annealing(), {"L0": 2.5, "A": 0.8, "alpha": 0.5, "C": 0.3}, 0.0, True, "given", ("cos",), 0)
+        >>> path = f.save(os.path.join(tempfile.mkdtemp(), "curve.json"))
+        >>> load_curve_fit(path).params == f.params
+        True
         """
-        from .. import __version__
-        from .._files import check_output, write_atomic
+        return save_record(self.to_dict(), path, CURVE_FIT, force=force)
 
-        path = check_output(path, force=force, kinds=("curve_fit",))
-        record = {"lawfit_curve_fit": 1, "lawfit_version": __version__, **self.to_dict(), "spec": dict(self.law.spec)}
-        return write_atomic(path, json.dumps(record, indent=1) + "\n", what="the curve fit")
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> CurveFit:
+        """Rebuild a curve fit from :meth:`to_dict`'s output (or an older file's record), every field checked: a
+        bad one raises one :class:`~lawfit.FitFileError` naming the field; a newer schema is refused with a reason.
+        A rebuilt fit that did not converge warns whenever it predicts."""
+        return _read_curve_fit(record, Fields("the saved curve fit", fix=_FIX), "This saved curve fit")
 
     def summary(self) -> str:
         lines = [
@@ -265,56 +310,85 @@ def load_curve_fit(path: str | Path) -> CurveFit:
     damaged or hand-edited file gives one :class:`~lawfit.FitFileError` naming the file, the field and what it must
     be.
     """
-    record = read_json_object(path, "curve fit file", cannot="Could not read")
-    fitted = _read_curve_fit(record, Fields(f"the curve fit file '{path}'", fix=_FIX))
-    object.__setattr__(fitted, "_source", f"The curve fit '{path}'")  # not a field: its predictions warn
-    return fitted
+    record, fields = open_record(path, CURVE_FIT, fix=_FIX)
+    return _read_curve_fit(record, fields, f"The curve fit '{path}'")
 
 
 _FIX = "Save the curve fit again, or correct that field."
-_VERSION = 1  # of the saved curve fit's format
 
 
-def _read_curve_fit(record: Mapping[str, Any], fields: Fields) -> CurveFit:
-    if "lawfit_curve_fit" not in record:
-        if record.get("schema") == "lawfit.fit":
-            raise FitFileError(
-                f"{fields.subject} is a fit of a law to runs, not a loss-curve fit: read it with lawfit.load_fit (on "
-                "the command line: lawfit predict)."
-            )
-        raise FitFileError(f"{fields.subject} is not a curve fit saved by lawfit (lawfit curve fit ... -o FIT.json).")
-    fields.version(record, "lawfit_curve_fit", _VERSION, "curve fit format")
-    fields.text(record, "lawfit_version", "", default="")
-    fields.text(record, "formula", "", default="")
-    spec = fields.obj(record, "spec", "", default={})
-    if "builtin" in spec:
-        name = fields.text(spec, "builtin", "spec", choices=tuple(CURVE_LAWS))
-    else:  # a file from before the spec named the law
-        name = fields.text(record, "law", "", choices=tuple(CURVE_LAWS))
-    fields.text(record, "law", "", default="")
-    options = {}
-    for key in spec:
-        if key not in ("builtin", "fixed"):
-            options[key] = fields.number(spec, key, "spec")
-    held = fields.obj(spec, "fixed", "spec", default=None) or {}  # parameters held by Law.fix
-    for key in held:
-        fields.number(held, key, "spec.fixed")
-    try:
-        law = curve_law(name, **options)
-        law = law.fix(**held) if held else law
-    except (LawfitError, TypeError, ValueError) as exc:
-        raise fields.invalid("spec", str(exc)) from None
-    return CurveFit(
-        law,
-        fields.params(record, "params", "", law.param_names, law.name),
-        fields.number(record, "objective", "", finite=False, minimum=0.0),
-        fields.boolean(record, "converged", ""),
-        fields.text(record, "message", ""),
-        tuple(fields.texts(record, "curves", "")),
-        fields.integer(record, "n_points", "", minimum=0),
-        fields.text(record, "objective_name", "", default=""),
+def _read_curve_fit(record: Any, fields: Fields, source: str) -> CurveFit:
+    """A curve fit from a saved record, every field checked by ``fields``; ``source`` names the fit in the warning
+    its predictions give when it did not converge. Version 1 (before the schema): the law's name and spec at the
+    top, the objective in words (``objective_name``)."""
+    version = check_schema(record, fields, CURVE_FIT)
+    if version == 1:
+        fields.text(record, "formula", "", default="")
+        spec = fields.obj(record, "spec", "", default={})
+        law = _read_law(spec, fields, "spec", record)
+        loss = _legacy_objective(fields.text(record, "objective_name", "", default=""), fields)
+    else:
+        saved = fields.obj(record, "law", "")
+        fields.text(saved, "name", "law", default="")
+        fields.text(saved, "formula", "law", default="")
+        law = _read_law(fields.obj(saved, "spec", "law"), fields, "law.spec")
+        loss = Objective.from_dict(fields.obj(record, "loss", ""), fields=fields, path="loss")
+    draws = None
+    if record.get("draws") is not None:
+        what = "one list per bootstrap draw, one number per parameter"
+        draws = fields.matrix(record, "draws", "", columns=len(law.params), what=what)
+    fitted = CurveFit(
+        law=law,
+        params=fields.params(record, "params", "", law.param_names, law.name),
+        objective=fields.number(record, "objective", "", finite=False, minimum=0.0),
+        converged=fields.boolean(record, "converged", ""),
+        message=fields.text(record, "message", ""),
+        curves=tuple(fields.texts(record, "curves", "")),
+        n_points=fields.integer(record, "n_points", "", minimum=0),
+        loss=loss,
+        lawfit_version=fields.text(record, "lawfit_version", "", default=""),
+        draws=draws,
         selection=_read_selection(record, fields),
     )
+    object.__setattr__(fitted, "_source", source)  # not a field: a copy made by replace() was not loaded
+    return fitted
+
+
+def _read_law(spec: Mapping[str, Any], fields: Fields, at: str, legacy: Mapping[str, Any] | None = None) -> Law:
+    """The curve law of a saved ``spec`` (at path ``at``): its builtin name, its options, the parameters it holds.
+    A version-1 file from before the spec named the law names it in its ``law`` field (``legacy``)."""
+    if "builtin" in spec or legacy is None:
+        name = fields.text(spec, "builtin", at, choices=tuple(CURVE_LAWS))
+    else:
+        name = fields.text(legacy, "law", "", choices=tuple(CURVE_LAWS))
+    if legacy is not None:
+        fields.text(legacy, "law", "", default="")
+    options = {key: fields.number(spec, key, at) for key in spec if key not in ("builtin", "fixed")}
+    held = fields.obj(spec, "fixed", at, default=None) or {}  # parameters held by Law.fix
+    for key in held:
+        fields.number(held, key, f"{at}.fixed")
+    try:
+        law = curve_law(name, **options)
+        return law.fix(**held) if held else law
+    except (LawfitError, TypeError, ValueError) as exc:
+        raise fields.invalid(at, str(exc)) from None
+
+
+def _legacy_objective(described: str, fields: Fields) -> Objective:
+    """The objective of a version-1 file, from its description (``Objective.describe``; empty: the default)."""
+    if not described:
+        return CURVE_OBJECTIVE
+    reduction = "mean" if described.endswith("weighted mean") else "sum"
+    if described.startswith("Huber (delta="):
+        delta = described.removeprefix("Huber (delta=").split(")", 1)[0]
+        try:
+            return Objective("huber", delta=float(delta), reduction=reduction)
+        except (LawfitError, ValueError):
+            pass
+    for loss in ("mse-log", "mse"):
+        if described == Objective(loss, reduction=reduction).describe():
+            return Objective(loss, reduction=reduction)
+    raise fields.invalid("objective_name", f"{described!r} is no objective this lawfit knows")
 
 
 def _read_selection(record: Mapping[str, Any], fields: Fields) -> tuple[dict[str, Any], ...] | None:
@@ -353,17 +427,19 @@ def fit_curves(
     *,
     loss: str = "huber",
     delta: float = 1e-3,
-    lam: float = 0.999,
+    lam: float | None = None,
     search_options: SearchOptions | None = None,
     candidates: Sequence[str | Law] = AUTO_CANDIDATES,
 ) -> CurveFit:
     """Fit a loss-curve law to curves jointly: one set of parameters for all of them.
 
-    The objective is Huber (``delta``) on log residuals, summed over every logged loss of every curve, as Luo et al.
-    fit the multi-power law. The search solves the law's scale parameters in closed form from a grid over the others,
-    then polishes the best starts with Levenberg-Marquardt (:mod:`lawfit.curves._solve`). ``search_options`` sets
+    The objective (``loss``, by default Huber with ``delta`` on log residuals, as Luo et al. fit the multi-power law)
+    is summed over every logged loss of every curve; the fit records it (:attr:`CurveFit.loss`). The search solves
+    the law's scale parameters in closed form from a grid over the others, then polishes the best starts with
+    Levenberg-Marquardt (:mod:`lawfit.curves._solve`). ``search_options`` sets
     ``n_polish``, ``max_steps``, ``rtol`` (the relative decrease of the objective at which the search stops) and
-    ``agree_rtol``; its other fields are for :func:`lawfit.search.search`.
+    ``agree_rtol``; its other fields are for :func:`lawfit.search.search`. ``lam`` is the annealing law's
+    momentum (0.999 unless given); given for a law without that option, it is refused.
 
     ``law="auto"`` chooses among ``candidates`` (by default :data:`AUTO_CANDIDATES`: ``multipower``,
     ``multipower_fixed`` and ``annealing``) by leave-one-schedule-out error: each is fitted on all curves but one and
@@ -405,8 +481,30 @@ def fit_curves(
     return fitted
 
 
-def _law(law: str | Law, lam: float) -> Law:
-    return curve_law(law, **({"lam": lam} if law == "annealing" else {}))
+def _law(law: str | Law, lam: float | None) -> Law:
+    """The curve law ``law``, with the annealing momentum ``lam`` if given: refused for a law without it."""
+    if lam is None:
+        return curve_law(law)
+    options = _options(law)
+    if "lam" not in options or isinstance(law, Law):
+        name = law.name if isinstance(law, Law) else law
+        known = ", ".join(options) or "none"
+        how = (
+            "set it when making the law, e.g. annealing(lam=0.99)"
+            if isinstance(law, Law)
+            else "it is the momentum of the annealing law"
+        )
+        raise LawfitError(f"The {name} law takes no option 'lam' here (its options: {known}); {how}.")
+    return curve_law(law, lam=lam)
+
+
+def _options(law: str | Law) -> tuple[str, ...]:
+    """The options of a curve law: the keyword arguments of its maker, or of a made law those in its spec."""
+    if isinstance(law, Law):
+        return tuple(key for key in law.spec if key not in ("builtin", "fixed", "formula", "params"))
+    if law not in CURVE_LAWS:
+        curve_law(law)  # the error naming the known laws
+    return tuple(inspect.signature(CURVE_LAWS[law]).parameters)
 
 
 def _fit(
@@ -435,7 +533,7 @@ def _curve_fit(
         _message(law, solution, options),
         tuple(c.name for c in curves),
         int(sum(c.loss.size for c in curves)),
-        objective.describe(),
+        objective,
         selection=selection,
     )
 
@@ -487,7 +585,7 @@ _LOG_FLOOR = 1e-290
 def _auto(
     curves: list[Curve],
     objective: Objective,
-    lam: float,
+    lam: float | None,
     candidates: Sequence[str | Law],
     options: SearchOptions,
 ) -> CurveFit:
@@ -497,9 +595,16 @@ def _auto(
             "law='auto' chooses the law by leaving one curve out at a time, so it needs 2 curves or more; "
             f"got {len(curves)}. Give more curves or name a law (multipower, multipower_fixed, annealing)."
         )
-    laws = [_law(c, lam) for c in candidates]
-    if not laws:
+    if not candidates:
         raise LawfitError("law='auto' needs candidate laws to choose from, e.g. ('multipower', 'annealing').")
+    takes = [not isinstance(c, Law) and "lam" in _options(c) for c in candidates]
+    if lam is not None and not any(takes):
+        names = ", ".join(c.name if isinstance(c, Law) else c for c in candidates)
+        raise LawfitError(
+            f"'lam' is the momentum of the annealing law, and no candidate of law='auto' takes it ({names}); "
+            "leave lam out, or add 'annealing' to the candidates."
+        )
+    laws = [_law(c, lam if take else None) for c, take in zip(candidates, takes, strict=True)]
     sizes = np.array([c.loss.size for c in curves])
     ends = np.cumsum(sizes)
     # Row 0: all curves (the fit kept if the law is chosen); row i + 1: curve i left out.
@@ -650,11 +755,15 @@ def forecast(
     block: int = 10,
     fit_on: Sequence[Curve] = (),
     backtests: int = FORECAST_BACKTESTS,
+    loss: str = "huber",
+    delta: float = 1e-3,
 ) -> Forecast:
     """Forecast a run's final loss from its losses up to ``until`` (or the first ``fraction`` of its schedule).
 
     The law is fitted to the observed part (with ``fit_on``, other finished curves of the same model, jointly) and
-    evaluated at the schedule's last step. The interval adds two errors:
+    evaluated at the schedule's last step. ``loss`` and ``delta`` set the objective as for :func:`fit_curves`; the
+    bootstrap refits and the back-tests minimise the same one (the fit's :attr:`CurveFit.loss`). The interval adds
+    two errors:
 
     - *Noise*: a moving-block bootstrap of the observed losses (``bootstrap`` resamples of blocks of ``block``
       consecutive points, since neighbouring losses on a curve are correlated), each refitted from the optimum; its
@@ -722,7 +831,7 @@ def forecast(
             "Observe more of the run or log the loss more often."
         )
     others = list(fit_on)
-    fitted = fit_curves([observed, *others], law)
+    fitted = fit_curves([observed, *others], law, loss=loss, delta=delta)
     final = curve.steps
     point = float(fitted.predict(curve, [final])[0])
     draws = np.empty((0, len(fitted.law.params)))
@@ -731,7 +840,7 @@ def forecast(
         weights = _block_weights(observed.step.size, [c.loss.size for c in others], bootstrap, block, seed)
         x = features(fitted.law, [observed, *others])
         y = np.concatenate([observed.loss, *[c.loss for c in others]])
-        refits = polish_batch(fitted.law, Objective("huber", delta=1e-3), fitted.params, x, y, weights, _CURVE_SEARCH)
+        refits = polish_batch(fitted.law, fitted.loss, fitted.params, x, y, weights, _CURVE_SEARCH)
         draws = np.array([[r.params[n] for n in fitted.law.param_names] for r in refits if r.converged])
         draws = draws.reshape(-1, len(fitted.law.params))
         if draws.shape[0] >= 2:
@@ -740,7 +849,7 @@ def forecast(
             noise_low, noise_high = (
                 float(v) for v in percentile_interval(predictions[np.isfinite(predictions)], level)
             )
-    calibration, note = _calibrate(fitted.law, curve, observed, others, level, backtests)
+    calibration, note = _calibrate(fitted.law, fitted.loss, curve, observed, others, level, backtests)
     low, high = noise_low, noise_high
     if calibration is not None:
         law_error = point * calibration["law_half_width"]
@@ -765,10 +874,17 @@ def forecast(
 
 
 def _calibrate(
-    law: Law, curve: Curve, observed: Curve, others: Sequence[Curve], level: float, n_cuts: int
+    law: Law,
+    objective: Objective,
+    curve: Curve,
+    observed: Curve,
+    others: Sequence[Curve],
+    level: float,
+    n_cuts: int,
 ) -> tuple[dict[str, Any] | None, str]:
-    """The back-tests of :func:`forecast`: the relative half-width of the law's error at the schedule's last step
-    (None when it cannot be calibrated), and a note in words ('' if none)."""
+    """The back-tests of :func:`forecast`, each fitted with the forecast's ``objective``: the relative half-width
+    of the law's error at the schedule's last step (None when it cannot be calibrated), and a note in words ('' if
+    none)."""
     until, final = int(observed.step.max()), curve.steps
     horizon = final - until
     if n_cuts == 0:
@@ -831,7 +947,7 @@ def _calibrate(
     sizes = [observed.loss.size, *(c.loss.size for c in others)]
     weights = np.ones((cuts.size, int(sum(sizes))))
     weights[:, : observed.loss.size] = observed.step[None, :] <= cuts[:, None]
-    solutions = _fit(law, Objective("huber", delta=1e-3), [observed, *others], weights, _CURVE_SEARCH)
+    solutions = _fit(law, objective, [observed, *others], weights, _CURVE_SEARCH)
     x = features(law, [observed], ratio=PREDICT_RATIO)
     scores = []
     for cut, solution in zip(cuts, solutions, strict=True):
