@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-all bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,18 @@ $(VENV)/.chromium: | $(BIN)/python
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	touch $@
 
+# Two workers: CI has 2 cores, and each worker's JAX takes ~2.5 GB. The compile caches live in
+# $XDG_CACHE_HOME/lawfit-tests (~/.cache/lawfit-tests), or $LAWFIT_CACHE_DIR if set (conftest.py), so a second run is
+# warm. `make test` leaves out the tests marked slow (minutes of real work); `make test-all` runs them too.
+PYTEST := $(BIN)/python -m pytest -q -n 2
+
 test: $(VENV)/.dev $(VENV)/.chromium
 	$(BIN)/ruff check src tests benchmarks conftest.py
-	$(BIN)/python -m pytest -q -n 2  # two workers: CI has 2 cores, and each worker's JAX takes ~2.5 GB
+	$(PYTEST) -m "not slow"
+
+test-all: $(VENV)/.dev $(VENV)/.chromium
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(PYTEST)
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_fit.py

@@ -1,12 +1,23 @@
-"""Shared fixtures for tests and doctests. The JAX compile caches go to a folder of this checkout (beside pytest's own
-cache) so that tests never touch ~/.cache, and a second test session does not compile every search again."""
+"""Shared fixtures for tests and doctests.
+
+The compile caches (JAX's programs, lawfit's exported searches) go to a test-only folder of the user's cache folder,
+``$XDG_CACHE_HOME/lawfit-tests`` (else ``~/.cache/lawfit-tests``), unless ``$LAWFIT_CACHE_DIR`` is set (CI may point
+it at a folder it caches between jobs). So a second test session on the same machine, even from a fresh clone, does
+not compile every search again (exported searches are keyed by a hash of lawfit's source, so clones of one commit
+share them), and the tests never touch the user's own lawfit cache (``~/.cache/lawfit``). lawfit uses a cache folder
+only if it is private: it creates the folder with mode 0o700.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-os.environ.setdefault("LAWFIT_CACHE_DIR", str(Path(__file__).parent / ".pytest_cache" / "lawfit"))
+# lawfit creates the folder (and its subfolders) with mode 0o700 on first use, and uses it only if it is private.
+# (An empty LAWFIT_CACHE_DIR counts as unset, as lawfit reads it: it must not lead to the user's own cache.)
+os.environ["LAWFIT_CACHE_DIR"] = os.environ.get("LAWFIT_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lawfit-tests"
+)
 
 import pytest
 

@@ -643,6 +643,10 @@ def _build_refit(law: Law, objective: Objective, options: SearchOptions) -> Call
     return jax.jit(run)
 
 
+# The fewest refits a compiled refit program runs side by side (see :func:`refit`).
+_MIN_REFIT_WIDTH = 16
+
+
 def refit(
     law: Law,
     objective: Objective,
@@ -685,15 +689,20 @@ def refit(
     z0 = np.array([math.log(start[p.name]) if m else start[p.name] for p, m in zip(law.params, log_mask, strict=True)])
     columns, y_packed, _ = pack_data(law, inputs, y, np.ones(len(y)))
     size = y_packed.size
-    batch = min(batch_size, n_refits, _in_flight(size, _GRADIENT_BYTES + 8, batch_size))
+    cap = min(batch_size, _in_flight(size, _GRADIENT_BYTES + 8, batch_size))
+    batch = min(cap, n_refits)
+    # Every chunk is padded (with copies of its last row, whose results are dropped) to a shared width: the next power
+    # of two, at least 16, at most the cap. A handful of compiled programs then serve every number of refits (10, 20,
+    # 50, ... resamples), and the last, shorter chunk reuses the full chunks' program.
+    width = min(cap, max(_MIN_REFIT_WIDTH, 1 << (batch - 1).bit_length()))
     draws, values, ok = [], [], []
     bar = Progress(n_refits, label)
     for lo in range(0, n_refits, batch):
         take = min(batch, n_refits - lo)
         unit, means = unit_weights(next_rows(take))
-        chunk = np.zeros((batch, size))
+        chunk = np.zeros((width, size))
         chunk[:take, : unit.shape[1]] = unit
-        chunk[take:] = chunk[take - 1]  # the last chunk padded with copies, so that every chunk shares one shape
+        chunk[take:] = chunk[take - 1]
         args = (z0, columns, y_packed, chunk)
         z, value, flag = jax.device_get(_compiled(_build_refit, law, objective, options, *args)(*args))
         draws.append(z[:take]), values.append(value[:take] * means), ok.append(flag[:take])
