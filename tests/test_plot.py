@@ -289,7 +289,7 @@ def test_calibration_needs_a_calibrated_fit(chinchilla_fit, boot) -> None:
     uncalibrated = replace(boot, calibration=replace(boot.calibration, note=note))
     with pytest.raises(lawfit.LawfitError, match=r"uncalibrated, so there is no band to draw: the runs allow 1"):
         plot_calibration(uncalibrated)
-    with pytest.raises(lawfit.LawfitError, match="'level' of plot_calibration must be a float in"):
+    with pytest.raises(lawfit.LawfitError, match="'level' parameter of plot_calibration must be a float in"):
         plot_calibration(boot, level=90)
 
 

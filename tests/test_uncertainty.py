@@ -145,7 +145,7 @@ def test_no_draws_bad_level_and_too_few_resamples_are_explained(chinchilla_fit, 
     with pytest.raises(lawfit.LawfitError, match=r"no bootstrap draws\. Fit with bootstrap=1000"):
         chinchilla_fit.intervals()
     f = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=10)
-    with pytest.raises(lawfit.LawfitError, match=r"'level' of an interval must be a float in \(0, 1\)"):
+    with pytest.raises(lawfit.LawfitError, match=r"'level' parameter must be a float in \(0, 1\)"):
         f.intervals(95)
     with pytest.raises(lawfit.LawfitError, match="'n_resamples' parameter of bootstrap must be an integer >= 2"):
         lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=1)

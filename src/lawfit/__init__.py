@@ -13,9 +13,8 @@ import sys
 from typing import Any
 
 from ._lazy import Package
+from ._version import __version__ as __version__
 from .errors import __all__ as _ERRORS  # the typed errors and warnings (a leaf module: no imports)
-
-__version__ = "0.1.0"
 
 # Each public name and the module that defines it, imported on first use (PEP 562): `lawfit --help` or a prediction
 # from a saved fit then loads neither JAX nor pandas, while `lawfit.fit(...)` loads what fitting needs.

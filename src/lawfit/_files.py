@@ -121,7 +121,7 @@ def write_figure(figure: Any, path: str | os.PathLike[str], *, dpi: float | None
     >>> lawfit_kind(path)
     'figure'
     """
-    from . import __version__
+    from ._version import __version__
 
     path = Path(path)
     if path.suffix.lower() not in _FORMATS:

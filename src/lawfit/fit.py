@@ -101,7 +101,7 @@ class Fit:
         object.__setattr__(self, "search", MappingProxyType(dict(self.search)))
         object.__setattr__(self, "diagnostics", tuple(self.diagnostics))
         if not self.lawfit_version:
-            from . import __version__
+            from ._version import __version__
 
             object.__setattr__(self, "lawfit_version", __version__)
 

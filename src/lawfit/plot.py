@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import check_level
 from .data import Runs, load_runs
 from .errors import ExtrapolationWarning, LawfitError
 from .uncertainty import percentile_interval
@@ -357,8 +358,7 @@ def plot_calibration(fit: Fit, backtest: Backtest | None = None, *, level: float
         )
     if not cal.calibrated:
         raise LawfitError(f"The fit's forecast intervals are uncalibrated, so there is no band to draw: {cal.note}")
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise LawfitError(f"The 'level' of plot_calibration must be a float in (0, 1). Got {level!r} instead.")
+    check_level(level, where="plot_calibration")
     held = None if backtest is None else _held_out_errors(backtest, cal.by)
     from matplotlib import colormaps
 

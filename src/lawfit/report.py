@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import plot
+from ._checks import check_level, percent
 from ._files import check_output, write_atomic
 from .data import Runs, load_runs
 from .diagnostics import identifiability_summary
@@ -246,8 +247,7 @@ def _check_options(
             f"The 'bootstrap' parameter of write_report must be 0 (none) or an integer >= 2. Got {bootstrap!r} instead."
         )
     for name, value in (("level", level), ("backtest_level", backtest_level)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise LawfitError(f"The '{name}' parameter of write_report must be a float in (0, 1). Got {value!r}.")
+        check_level(value, name, where="write_report")
     if isinstance(max_rows, bool) or not isinstance(max_rows, int | np.integer) or max_rows < 0:
         raise LawfitError(f"The 'max_rows' parameter of write_report must be an integer >= 0. Got {max_rows!r}.")
     if compute is not None:
@@ -494,7 +494,7 @@ def _warn_again(caught: Sequence[warnings.WarningMessage]) -> None:
 
 
 def _page(results: _Results, *, level: float, title: str | None, command: str | None, max_rows: int) -> str:
-    from . import __version__
+    from ._version import __version__
 
     the_fit = results.fit
     source = results.runs.source
@@ -591,7 +591,7 @@ def _verdict(results: _Results) -> str:
         if not bt.train_fit.converged:
             kind = "fail" if kind == "fail" else "doubt"
             points.append("Caveat: the back-test's fit on the smaller runs did not converge.")
-        errors = f"{_percent(bt.median_abs_rel_error)} (median) and {_percent(bt.max_abs_rel_error)} (worst)"
+        errors = f"{percent(bt.median_abs_rel_error)} (median) and {percent(bt.max_abs_rel_error)} (worst)"
         train_choice = _chosen(bt.train_fit)
         if bt.law == "auto" and train_choice is not None:
             points.append(
@@ -635,16 +635,16 @@ def _chosen(the_fit: Fit) -> Mapping[str, Any] | None:
 def _coverage_sentence(bt: Backtest) -> str:
     """How many held-out runs their intervals held, and which intervals those were."""
     covered = bt.table["covered"].to_numpy(dtype=bool)
-    count = f"{int(covered.sum())} of the {_runs(covered.size, 'held-out run')} ({_percent(bt.coverage, 1)})"
+    count = f"{int(covered.sum())} of the {_runs(covered.size, 'held-out run')} ({percent(bt.coverage, 1)})"
     if bt.interval == "forecast":
         return (
-            f"the {_percent(bt.level, 0)} forecast intervals, calibrated by scale on the runs below the cut, held "
+            f"the {percent(bt.level, 0)} forecast intervals, calibrated by scale on the runs below the cut, held "
             f"{count}."
         )
     cal = bt.train_fit.calibration
     why = f"uncalibrated: {cal.note}" if cal is not None and cal.note else "uncalibrated"
     return (
-        f"the {_percent(bt.level, 0)} intervals for a new run ({why}), which do not widen with the distance of "
+        f"the {percent(bt.level, 0)} intervals for a new run ({why}), which do not widen with the distance of "
         f"extrapolation, held {count}."
     )
 
@@ -729,9 +729,9 @@ def _selection(the_fit: Fit) -> str:
             "chosen" if row["chosen"] else "",
             selection_label(row),
             str(row["n_params"]),
-            _percent(row["score"]),
-            _percent(row["max_abs_rel_error"]),
-            "  ".join(_percent(v) for v in row["per_cut"]) or "–",
+            percent(row["score"]),
+            percent(row["max_abs_rel_error"]),
+            "  ".join(percent(v) for v in row["per_cut"]) or "–",
         ]
         body.append([*cells, row["note"]] if notes else cells)
     marked = [i for i, row in enumerate(rows) if row["chosen"]]
@@ -749,7 +749,7 @@ def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
     """Why ``auto`` chose this candidate: its score against the next best."""
     label = selection_label(chosen)
     text = (
-        f"auto chose {label}: its predictions beyond the cuts erred least, {_percent(chosen['score'])} on average "
+        f"auto chose {label}: its predictions beyond the cuts erred least, {percent(chosen['score'])} on average "
         "(the median |relative error| per cut)"
     )
     scored = [r for r in rows if not r["chosen"] and r["score"] is not None and math.isfinite(r["score"])]
@@ -758,7 +758,7 @@ def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
     runner = min(scored, key=lambda r: r["score"])
     if runner["score"] == chosen["score"]:
         return text + f", tied with {selection_label(runner)}, which has more parameters or came later."
-    return text + f", against {_percent(runner['score'])} for the next best, {selection_label(runner)}."
+    return text + f", against {percent(runner['score'])} for the next best, {selection_label(runner)}."
 
 
 def _diagnostics_body(the_fit: Fit) -> str:
@@ -835,8 +835,8 @@ def _backtest_body(results: _Results, max_rows: int) -> str:
         f"fitted on {bt.n_train} runs with {bt.by} < {bt.cut:.4g}; predicting {bt.n_test} with {bt.by} >= {bt.cut:.4g}"
     )
     errors = (
-        f"(predicted - actual) / actual: median |error| {_percent(bt.median_abs_rel_error)}, max |error| "
-        f"{_percent(bt.max_abs_rel_error)}, bias {_percent(bt.bias, sign=True)}"
+        f"(predicted - actual) / actual: median |error| {percent(bt.median_abs_rel_error)}, max |error| "
+        f"{percent(bt.max_abs_rel_error)}, bias {percent(bt.bias, sign=True)}"
     )
     rows = [("split", split)]
     train_choice = _chosen(bt.train_fit)
@@ -909,11 +909,11 @@ def _forecast_body(results: _Results, level: float) -> str:
     rows = [
         ("calibration", cal.describe()),
         *(
-            (f"q_lo, q_hi at {_percent(lv, 0)}", f"{_multiplier(quantiles[lv][0])}, {_multiplier(quantiles[lv][1])}")
+            (f"q_lo, q_hi at {percent(lv, 0)}", f"{_multiplier(quantiles[lv][0])}, {_multiplier(quantiles[lv][1])}")
             for lv in levels
         ),
     ]
-    headers = ["decades beyond", f"{cal.by}", *(f"{_percent(lv, 0)} interval, % of the prediction" for lv in levels)]
+    headers = ["decades beyond", f"{cal.by}", *(f"{percent(lv, 0)} interval, % of the prediction" for lv in levels)]
     body = []
     for d in _DISTANCES:
         cells: list[str | tuple[str, str]] = [f"{d:g}", _g(cal.top * 10.0**d, 4)]
@@ -944,7 +944,7 @@ def _forecast_body(results: _Results, level: float) -> str:
             lambda: plot.plot_calibration(the_fit, bt, level=fig_level),
             "Forecast error against distance of extrapolation",
             f"The errors of the nested back-tests inside the runs (points, one colour per cut: {fitted}) against "
-            f"their distance beyond the largest fitted run, and the {_percent(fig_level, 0)} forecast interval they "
+            f"their distance beyond the largest fitted run, and the {percent(fig_level, 0)} forecast interval they "
             "calibrate (grey band; intervals at single targets add the law's bootstrap variance)." + held,
         )
     )
@@ -959,7 +959,7 @@ def _held_out_table(bt: Backtest, max_rows: int) -> str:
         "run": ("run", str),
         "actual": ("actual", lambda v: _g(v, 5)),
         "predicted": ("predicted", lambda v: _g(v, 5)),
-        "rel_error": ("rel. error", lambda v: _percent(v, sign=True)),
+        "rel_error": ("rel. error", lambda v: percent(v, sign=True)),
         "low": ("low", lambda v: _g(v, 5)),
         "high": ("high", lambda v: _g(v, 5)),
         "covered": ("covered", lambda v: "yes" if v else "no"),
@@ -1072,7 +1072,7 @@ def _runs_body(the_fit: Fit, runs: Runs, max_rows: int) -> str:
 
 
 def _about_body(results: _Results, created: str, command: str | None) -> str:
-    from . import __version__
+    from ._version import __version__
 
     rows = [
         ("lawfit", __version__),
@@ -1161,7 +1161,7 @@ def _g(value: Any, digits: int) -> str:
 def _bound(q: float, spread: float) -> str:
     """A side of the forecast interval, ``exp(q * spread) - 1``, as a signed percentage of the prediction; "unbounded"
     when the back-tests are too few to bound it at the level."""
-    return _percent(math.expm1(q * spread), sign=True) if math.isfinite(q) else "unbounded"
+    return percent(math.expm1(q * spread), sign=True) if math.isfinite(q) else "unbounded"
 
 
 def _multiplier(q: float) -> str:
@@ -1170,12 +1170,6 @@ def _multiplier(q: float) -> str:
 
 def _runs(count: int, what: str) -> str:
     return f"{count} {what}{'' if count == 1 else 's'}"
-
-
-def _percent(value: float, decimals: int = 2, *, sign: bool = False) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{value:{'+' if sign else ''}.{decimals}%}"
 
 
 _CSS = """

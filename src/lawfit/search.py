@@ -326,8 +326,8 @@ def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
     """Where the program of ``key`` is exported: a file named by the SHA-256 of the key (and of the versions of
     lawfit, its source and JAX) in the private cache folder; None without a disk cache to trust (see
     :mod:`lawfit._jax`)."""
-    from . import __version__
     from ._jax import cache_folder, jax, quiet_jax_cache_warnings
+    from ._version import __version__
 
     quiet_jax_cache_warnings()  # again before each compilation: a catch_warnings block may have dropped the filters
     # A law without a spec is a Python function of the user's: its identity does not survive the process.

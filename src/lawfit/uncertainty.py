@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import check_level
 from ._records import Fields
 from .errors import LawfitError, LawfitWarning
 from .search import MEMORY_BUDGET, SearchOptions, refit
@@ -273,12 +274,6 @@ def _require(fit: Fit) -> Bootstrap:
             "lawfit.bootstrap(fit, runs)."
         )
     return fit.bootstrap
-
-
-def check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise LawfitError(f"The 'level' of an interval must be a float in (0, 1). Got {level!r} instead.")
-    return float(level)
 
 
 def _usable(draws: np.ndarray) -> np.ndarray:

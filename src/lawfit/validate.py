@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._checks import check_level, percent
 from ._progress import Progress
 from ._records import jsonable as _jsonable
 from .calibration import BUDGET_RTOL, budgets_for_share
@@ -363,8 +364,7 @@ def backtest(
             "The 'n_bootstrap' parameter of backtest must be 0 (no bootstrap) or an integer >= 2. "
             f"Got {n_bootstrap!r} instead."
         )
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise LawfitError(f"The 'level' parameter of backtest must be a float in (0, 1). Got {level!r} instead.")
+    check_level(level, where="backtest")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise LawfitError(f"The 'seed' parameter of backtest must be an integer. Got {seed!r} instead.")
     law_options = {k: v for k, v in fit_options.items() if k not in _FIT_KEYWORDS}
@@ -724,9 +724,7 @@ def _describe(law: Law) -> str:
 
 
 def _percent(value: float, *, sign: bool = False, decimals: int = 2) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    return f"{100 * value:{'+' if sign else ''}.{decimals}f}%"
+    return percent(value, decimals, sign=sign, missing=None)
 
 
 def _or_dash(value: Any, spec: str | None) -> str:

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .. import __version__
+from .._version import __version__
 from . import curves, fitting, planning, plotting, reporting
 
 __all__ = ["EXIT_INTERNAL", "EXIT_PIPE", "EXIT_USER", "MAX_BOOTSTRAP", "main"]

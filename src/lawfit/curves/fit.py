@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._checks import percent
 from .._records import CURVE_FIT, Fields, check_schema, open_record, result_record, save_record
 from ..errors import BoundWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from ..laws import Law
@@ -123,7 +124,7 @@ class CurveFit:
             raise LawfitError(f"A CurveFit's loss must be a lawfit Objective. Got {self.loss!r}.")
         object.__setattr__(self, "curves", tuple(str(c) for c in self.curves))
         if not self.lawfit_version:
-            from .. import __version__
+            from .._version import __version__
 
             object.__setattr__(self, "lawfit_version", __version__)
         if self.selection is not None:
@@ -299,7 +300,7 @@ def _selection_table(rows: Sequence[Mapping[str, Any]], curves: Sequence[str]) -
 
 
 def _percent(value: float) -> str:
-    return f"{100 * value:.3f}%" if math.isfinite(value) else "-"
+    return percent(value, 3, missing="-")
 
 
 def load_curve_fit(path: str | Path) -> CurveFit:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_level
 from ..diagnostics import EXTRAPOLATION_LIMIT, extrapolation
 from ..errors import ExtrapolationWarning, LawfitError
 from ..fit import Fit
@@ -271,7 +272,7 @@ def compute_optimal(
     table["tokens_per_param"] = table["D"] / table["N"]
     draws = {name: v[1:] for name, v in table.items() if name != "C"} if len(sets["_rows"]) > 1 else {}
     if draws:
-        _check_level(level)
+        check_level(level)
     _warn_extrapolation(fit, table["N"][0], table["D"][0])
     return Frontier(
         C=c,
@@ -434,11 +435,6 @@ def _check_law(fit: Fit, caller: str) -> Any:
     if law.target != "loss":
         raise LawfitError(f"{caller} needs a law of the loss; law {law.name!r} predicts {law.target!r}.")
     return law
-
-
-def _check_level(level: float) -> None:
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise LawfitError(f"The 'level' of an interval must be a float in (0, 1). Got {level!r} instead.")
 
 
 def _positive_array(value: Any, name: str) -> np.ndarray:
