@@ -8,11 +8,9 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any
 
-from ._lazy import Package
+from ._lazy import Package, exports
 from ._version import __version__ as __version__
 from .errors import __all__ as _ERRORS  # the typed errors and warnings (a leaf module: no imports)
 
@@ -40,19 +38,7 @@ _ORIGIN = {
 __all__ = sorted([*_ORIGIN, "__version__"])  # every public name once: in _ORIGIN
 
 
-def __getattr__(name: str) -> Any:
-    origin = _ORIGIN.get(name)
-    if origin is None:
-        raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
-    module = importlib.import_module(origin, __name__)
-    value = module if name in ("curves", "datasets", "plan") else getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
-
+__getattr__, __dir__ = exports(__name__, _ORIGIN, modules=("curves", "datasets", "plan"))
 
 # The functions lawfit.fit and lawfit.chain stay themselves when their modules are imported.
 _SHADOWED = ("fit", "chain")

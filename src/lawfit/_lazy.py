@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Callable, Collection, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LazyModule", "pandas"]
+__all__ = ["LazyModule", "Package", "exports", "pandas"]
 
 
 class LazyModule:
@@ -45,3 +47,26 @@ class Package(ModuleType):
         if isinstance(value, ModuleType) and name in self.__dict__.get("_SHADOWED", ()):
             return
         super().__setattr__(name, value)
+
+
+def exports(
+    package: str, origin: Mapping[str, str], modules: Collection[str] = ()
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's ``__getattr__`` and ``__dir__`` (PEP 562): each public name is imported from its module in
+    ``origin`` (relative to ``package``) on first use and kept; the names in ``modules`` are the modules themselves.
+    ``dir()`` lists the package's ``__all__`` and its dunder names."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        where = origin.get(name)
+        if where is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(where, package)
+        value = module if name in modules else getattr(module, name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace["__all__"], *(name for name in namespace if name.startswith("__"))})
+
+    return __getattr__, __dir__

@@ -7,11 +7,9 @@ analysis nor pandas.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any
 
-from .._lazy import Package
+from .._lazy import Package, exports
 
 __all__ = [
     "Frontier",
@@ -36,18 +34,7 @@ _ORIGIN = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    origin = _ORIGIN.get(name)
-    if origin is None:
-        raise AttributeError(f"module 'lawfit.plan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(origin, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
-
+__getattr__, __dir__ = exports(__name__, _ORIGIN)
 
 # The functions isoflop and suggest stay themselves when their modules are imported.
 _SHADOWED = ("isoflop", "suggest")
