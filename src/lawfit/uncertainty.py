@@ -470,20 +470,14 @@ def over_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``interval(points)`` computed over chunks of the points, so that ``n_draws`` draws at each point in a chunk
     stay within the memory budget (:data:`lawfit.search.MEMORY_BUDGET`); the pieces are put back in the inputs'
-    broadcast shape. Few points are one chunk: ``interval(values)`` itself.
+    broadcast shape. Few points are one chunk: ``interval(values)`` itself. The inputs broadcast together: the
+    fit's input check (``fit._complete_inputs``) has said so in words before.
 
     >>> low, high = over_points({"N": np.arange(1.0, 7.0)}, 10**9, lambda p: (p["N"] - 1, p["N"] + 1))
     >>> low.tolist()
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     """
-    try:
-        arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values.values()))
-    except ValueError:
-        shapes = ", ".join(f"{k}: {np.shape(v)}" for k, v in values.items())
-        raise LawfitError(
-            f"The inputs have shapes that do not combine ({shapes}); give one value per input, or arrays of one "
-            "length (or a single value for an input shared by all points)."
-        ) from None
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values.values()))
     shape = arrays[0].shape if arrays else ()
     size = int(np.prod(shape))
     # Each point holds a handful of float64 arrays of n_draws values while its interval is computed.
