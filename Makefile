@@ -43,6 +43,9 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_curves.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_hparams.py
+	$(BIN)/python benchmarks/bench_coverage.py
+	$(BIN)/python benchmarks/bench_observational.py
 	$(BIN)/python benchmarks/bench_cli.py
 
 lint: $(VENV)/.dev

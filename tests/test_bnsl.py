@@ -33,7 +33,7 @@ def test_noiseless_data_recovers_the_law(law: lawfit.Law, truth: dict[str, float
     # The data sample every bend densely (several points per f in ln x), so even the sharpness f is identified.
     (name,) = law.inputs
     y = law.predict(truth, **{name: x})
-    f = lawfit.fit({name: x, "loss": y}, law, loss="mse-log")
+    f = lawfit.fit({name: x, "loss": y}, law, objective="mse-log")
     assert f.converged, f.message
     np.testing.assert_allclose(f.predict(**{name: x}), y, rtol=1e-6)
     for p, value in truth.items():
@@ -82,12 +82,12 @@ def test_start_grid_stays_modest_and_guess_places_breaks_in_the_data() -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(lawfit.LawfitError, match=r"The 'breaks' option of bnsl must be an integer in 0\.\.3\. Got 5"):
+    with pytest.raises(lawfit.LawfitError, match=r"'breaks' parameter of bnsl must be an integer in 0\.\.3\. Got 5"):
         lawfit.get_law("bnsl", breaks=5)
     for bad in (-1, 1.0, True, "1"):
-        with pytest.raises(lawfit.LawfitError, match="'breaks' option of bnsl"):
+        with pytest.raises(lawfit.LawfitError, match="'breaks' parameter of bnsl"):
             lawfit.get_law("bnsl", breaks=bad)
-    with pytest.raises(lawfit.LawfitError, match=r"The 'x' option of bnsl must be one of N, D, C\. Got 'U'"):
+    with pytest.raises(lawfit.LawfitError, match=r"The 'x' parameter of bnsl must be one of 'N', 'D', 'C'\. Got 'U'"):
         lawfit.get_law("bnsl", x="U")
 
 

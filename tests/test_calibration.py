@@ -143,7 +143,7 @@ def test_conformal_quantiles_are_unbounded_with_too_few_errors() -> None:
 
 
 def test_forecast_interval_is_the_default_beyond_the_runs_and_wider_than_the_run_interval(chinchilla_240) -> None:
-    f = lawfit.fit(chinchilla_240, "chinchilla", bootstrap=200, seed=0)
+    f = lawfit.fit(chinchilla_240, "chinchilla", n_resamples=200, seed=0)
     assert f.calibration is not None and f.calibration.calibrated
     assert f.interval_of(N=70e9, D=1.4e12) == "forecast"  # 5.9e23 FLOPs, beyond the largest run
     assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs, with draws: the law's interval as before
@@ -184,7 +184,7 @@ def test_too_few_budgets_fall_back_to_the_run_interval_and_say_why() -> None:
     runs = {"N": n, "D": d, "loss": _bent(n, d) * np.exp(0.005 * np.random.default_rng(0).standard_normal(n.size))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        f = lawfit.fit(runs, "chinchilla", loss="mse-log", bootstrap=50)
+        f = lawfit.fit(runs, "chinchilla", objective="mse-log", n_resamples=50)
     assert not f.calibration.calibrated
     assert "nested back-test cut" in f.calibration.note and "add runs at more scales" in f.calibration.note
     assert f.interval_of(N=1e9, D=1e10) == "law"  # inside the runs (6e19 FLOPs)
@@ -257,4 +257,4 @@ def test_weight_growth_weighs_the_fit_and_its_bootstrap(chinchilla_240: lawfit.R
     # The bootstrap refits with the same weighting: its draws centre on the weighted optimum.
     drawn = lawfit.bootstrap(grown, chinchilla_240, n_resamples=50, seed=0)
     assert np.median(drawn.bootstrap.draws[:, 3]) == pytest.approx(grown.params["alpha"], abs=0.02)
-    assert lawfit.load_fit(grown.save(tmp_path / "fit.json")).loss.weight_growth == 0.25
+    assert lawfit.load_fit(grown.save(tmp_path / "fit.json")).objective_settings.weight_growth == 0.25

@@ -28,7 +28,7 @@ def _synthetic(seed: int = 0) -> dict[str, np.ndarray]:
 def synthetic_chain() -> lawfit.Chain:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        return lawfit.chain(_synthetic(), "chinchilla", bootstrap=300, seed=1, metric_options={"loss": "mse"})
+        return lawfit.chain(_synthetic(), "chinchilla", n_resamples=300, seed=1, metric_options={"objective": "mse"})
 
 
 def test_chain_prediction_is_the_composition_of_the_two_fits(synthetic_chain: lawfit.Chain) -> None:
@@ -76,7 +76,7 @@ def test_chain_on_pythia_predicts_the_12b_error_from_models_up_to_1_4b() -> None
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        c = lawfit.chain(data, "chinchilla", bootstrap=200, metric_options={"loss": "mse"})
+        c = lawfit.chain(data, "chinchilla", n_resamples=200, metric_options={"objective": "mse"})
     loss, error = c.predict(N=float(target["N_params"]), D=float(target["tokens"]))
     assert loss == pytest.approx(target["loss"], rel=0.1)
     assert error == pytest.approx(target["error"], abs=0.05)
@@ -88,10 +88,10 @@ def test_chain_on_pythia_predicts_the_12b_error_from_models_up_to_1_4b() -> None
 def test_chain_refuses_a_metric_law_that_does_not_take_the_loss(synthetic_chain) -> None:
     with pytest.raises(lawfit.LawfitError, match="must take the loss as its only input"):
         lawfit.Chain(synthetic_chain.loss_fit, synthetic_chain.loss_fit)
-    with pytest.raises(lawfit.LawfitError, match="'bootstrap' parameter of chain must be an integer >= 2"):
-        lawfit.chain(_synthetic(), bootstrap=0)
+    with pytest.raises(lawfit.LawfitError, match="'n_resamples' parameter of chain must be an integer >= 2"):
+        lawfit.chain(_synthetic(), n_resamples=0)
     with pytest.raises(lawfit.LawfitError, match="cannot set 'seed'"):
-        lawfit.chain(_synthetic(), bootstrap=10, loss_options={"seed": 3})
-    no_draws = lawfit.Chain(synthetic_chain.loss_fit, lawfit.fit(_synthetic(), "downstream", loss="mse"))
+        lawfit.chain(_synthetic(), n_resamples=10, loss_options={"seed": 3})
+    no_draws = lawfit.Chain(synthetic_chain.loss_fit, lawfit.fit(_synthetic(), "downstream", objective="mse"))
     with pytest.raises(lawfit.LawfitError, match="metric fit of this chain has no bootstrap draws"):
         no_draws.predict_interval(N=1e9, D=1e10)

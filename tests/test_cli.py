@@ -48,7 +48,7 @@ def test_fit_json_from_the_shell_reproduces_approach3(tmp_path: Path) -> None:
     )
     record = json.loads(out.stdout)
     assert set(record) >= {"law", "params", "objective", "n_points", "converged"}
-    assert record["law"] == "chinchilla" and record["n_points"] == 240 and record["converged"] is True
+    assert record["law"]["name"] == "chinchilla" and record["n_points"] == 240 and record["converged"] is True
     assert record["params"]["alpha"] == pytest.approx(0.3473, abs=1e-3)
     assert record["params"]["beta"] == pytest.approx(0.3672, abs=1e-3)
     assert record["params"]["E"] == pytest.approx(1.8172, abs=1e-3)
@@ -222,7 +222,7 @@ def test_fit_without_a_law_is_auto_and_says_what_it_chose(capsys) -> None:
     assert main(["fit", *CHINCHILLA_240, "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     chosen = [row for row in record["selection"] if row["chosen"]]
-    assert len(chosen) == 1 and chosen[0]["law"] == record["law"] and record["calibration"]["calibrated"]
+    assert len(chosen) == 1 and chosen[0]["law"] == record["law"]["name"] and record["calibration"]["calibrated"]
     assert main(["fit", *CHINCHILLA_240, "--candidates", "chinchilla;E + A/N**alpha + B/D**alpha"]) == 0
     out = capsys.readouterr().out
     assert "auto       chose" in out and "E + A/N**alpha + B/D**alpha" in out

@@ -18,7 +18,7 @@ LLAMA3_COLS = ["--col", "C=compute_budget", "--col", "D=training_tokens", "--col
 def saved_fit(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("plan") / "chinchilla.json"
     runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
-    lawfit.fit(runs, "chinchilla", bootstrap=300, seed=0).save(path)
+    lawfit.fit(runs, "chinchilla", n_resamples=300, seed=0).save(path)
     return str(path)
 
 
@@ -87,7 +87,7 @@ def test_suggest_lists_runs_with_reasons(saved_fit: str, capsys) -> None:
         (["optimal", "{fit}", "--compute=-1e21"], "must be positive"),
         (["suggest", "{fit}", "--compute", "1e24", "--spend", "0"], "--spend must be a positive number"),
         (["optimal", "missing.json", "--compute", "1e21"], "missing.json"),
-        (["isoflop", str(LLAMA3), *LLAMA3_COLS, "--rtol=-1"], "'rtol' of budget grouping must be a number in [0, 1)"),
+        (["isoflop", str(LLAMA3), *LLAMA3_COLS, "--rtol=-1"], "rtol must be a number in [0, 1)"),
     ],
 )
 def test_planning_errors_are_one_line(argv: list[str], needle: str, saved_fit: str, capsys) -> None:

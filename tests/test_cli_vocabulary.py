@@ -140,7 +140,7 @@ def test_global_options_parse_after_every_verb() -> None:
 @pytest.fixture(scope="module")
 def saved_fit(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("vocabulary") / "chinchilla.json"
-    lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", bootstrap=100, seed=0).save(path)
+    lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", n_resamples=100, seed=0).save(path)
     return str(path)
 
 

@@ -60,7 +60,7 @@ def _awkward() -> CurveFit:
         "did not converge: the best start reached the 200-step limit",
         ("cosine", "wsd"),
         123,
-        loss=Objective("mse-log", reduction="mean"),
+        objective_settings=Objective("mse-log", reduction="mean"),
         lawfit_version="0.0.9",
         draws=draws,
         selection=rows,
@@ -78,7 +78,7 @@ def _same(a: CurveFit, b: CurveFit) -> None:
         "message",
         "curves",
         "n_points",
-        "loss",
+        "objective_settings",
         "lawfit_version",
         "draws",
         "selection",
@@ -88,7 +88,7 @@ def _same(a: CurveFit, b: CurveFit) -> None:
     assert [_bits(v) for v in a.params.values()] == [_bits(v) for v in b.params.values()]
     assert _bits(a.objective) == _bits(b.objective)
     assert (a.converged, a.message, a.curves, a.n_points) == (b.converged, b.message, b.curves, b.n_points)
-    assert a.loss == b.loss and a.lawfit_version == b.lawfit_version
+    assert a.objective_settings == b.objective_settings and a.lawfit_version == b.lawfit_version
     if a.draws is None:
         assert b.draws is None
     else:
@@ -104,20 +104,21 @@ def test_a_saved_curve_fit_round_trips_exactly(tmp_path: Path) -> None:
     path = f.save(tmp_path / "curve.json")
     assert path == tmp_path / "curve.json"
     text = path.read_text()
-    assert text.startswith('{\n  "schema": "lawfit.curve_fit",\n  "schema_version": 2,\n  "lawfit_version": "0.0.9"')
+    assert text.startswith('{\n  "schema": "lawfit.curve_fit",\n  "schema_version": 3,\n  "lawfit_version": "0.0.9"')
     assert lawfit_kind(path) == "curve_fit"
     again = load_curve_fit(path)
     _same(f, again)
     _same(f, CurveFit.from_dict(json.loads(text)))
     assert again.to_dict() == f.to_dict()
     assert again.save(path).read_text() == text  # saved over a curve fit without force; the same bytes
-    assert json.loads(text)["loss"] == {"loss": "mse-log", "delta": 0.001, "reduction": "mean"}
+    assert json.loads(text)["objective_settings"] == {"name": "mse-log", "delta": 0.001, "reduction": "mean"}
 
 
 def test_a_real_fit_records_its_objective_and_options(tmp_path: Path) -> None:
     curve = _synthetic(lam=0.99)
-    f = fit_curves([curve], "annealing", loss="mse-log", lam=0.99)
-    assert f.loss == Objective("mse-log") and f.law.spec["lam"] == 0.99 and f.lawfit_version == lawfit.__version__
+    f = fit_curves([curve], "annealing", objective="mse-log", lam=0.99)
+    assert f.objective_settings == Objective("mse-log") and f.law.spec["lam"] == 0.99
+    assert f.lawfit_version == lawfit.__version__
     assert "squared log residuals" in f.summary()
     again = load_curve_fit(f.save(tmp_path / "annealing.json"))
     _same(f, again)
@@ -127,15 +128,15 @@ def test_a_real_fit_records_its_objective_and_options(tmp_path: Path) -> None:
 def test_a_newer_schema_is_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     record = _awkward().to_dict()
     path = tmp_path / "future.json"
-    path.write_text(json.dumps({**record, "schema_version": 3}))
+    path.write_text(json.dumps({**record, "schema_version": 4}))
     with pytest.raises(lawfit.FitFileError) as caught:
         load_curve_fit(path)
     message = str(caught.value)
-    assert "schema version 3" in message and "upgrade lawfit" in message and str(path) in message
+    assert "schema version 4" in message and "upgrade lawfit" in message and str(path) in message
     assert main(["curve", "predict", str(path), "--schedule", SCHEDULE]) == 2
     assert capsys.readouterr().err == f"lawfit: error: {message}\n"
-    with pytest.raises(lawfit.FitFileError, match="version 3, newer than this lawfit reads \\(2\\); upgrade lawfit"):
-        CurveFit.from_dict({**record, "schema_version": 3})
+    with pytest.raises(lawfit.FitFileError, match="version 4, newer than this lawfit reads \\(3\\); upgrade lawfit"):
+        CurveFit.from_dict({**record, "schema_version": 4})
     # Each kind says what the other one is, and how to read it.
     with pytest.raises(lawfit.FitFileError, match="is a loss-curve fit, not a fit of a law to runs"):
         lawfit.load_fit(_awkward().save(tmp_path / "curve.json"))
@@ -145,12 +146,12 @@ def test_a_file_saved_before_the_schema_still_loads() -> None:
     old = json.loads(LEGACY.read_text())
     assert "schema" not in old and old["lawfit_curve_fit"] == 1
     f = load_curve_fit(LEGACY)
-    assert f.loss == Objective("huber", delta=1e-3) and f.lawfit_version == old["lawfit_version"]
+    assert f.objective_settings == Objective("huber", delta=1e-3) and f.lawfit_version == old["lawfit_version"]
     assert f.law.spec["beta"] == 0.59 and f.params == old["params"] and f.selection is not None
-    assert f.to_dict()["schema_version"] == 2
+    assert f.to_dict()["schema_version"] == 3
     # Its objective was saved in words: read back from them.
     described = {**old, "objective_name": Objective("huber", delta=0.01, reduction="mean").describe()}
-    assert CurveFit.from_dict(described).loss == Objective("huber", delta=0.01, reduction="mean")
+    assert CurveFit.from_dict(described).objective_settings == Objective("huber", delta=0.01, reduction="mean")
     with pytest.raises(lawfit.FitFileError, match="Field 'objective_name'"):
         CurveFit.from_dict({**old, "objective_name": "absolute residuals"})
 
@@ -171,8 +172,8 @@ def _set(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("schema_version", True, "Field 'schema_version'"),
         ("law.spec.builtin", "multipow", "Field 'law.spec.builtin'"),
         ("law.spec.beta", 7.0, "Field 'law.spec'"),
-        ("loss.delta", -1.0, "Field 'loss.delta'"),
-        ("loss.loss", "absolute", "Field 'loss.loss'"),
+        ("objective_settings.delta", -1.0, "Field 'objective_settings.delta'"),
+        ("objective_settings.name", "absolute", "Field 'objective_settings.name'"),
         ("draws", [[1.0, 2.0]], "Field 'draws[0]'"),
         ("params.L0", "nan", "Field 'params.L0'"),
         ("schema", "lawfit.curvefit", "field 'schema' must be 'lawfit.curve_fit'"),
@@ -235,6 +236,6 @@ def test_forecast_fits_refits_and_backtests_with_one_objective(monkeypatch) -> N
     monkeypatch.setattr(curves_fit, "_fit", fit_)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        result = forecast(_synthetic(), fraction=0.6, bootstrap=8, backtests=3, loss="huber", delta=0.01)
-    assert result.fit.loss == Objective("huber", delta=0.01)
+        result = forecast(_synthetic(), fraction=0.6, n_resamples=8, backtests=3, objective="huber", delta=0.01)
+    assert result.fit.objective_settings == Objective("huber", delta=0.01)
     assert len(seen) == 3 and set(seen) == {Objective("huber", delta=0.01)}  # the fit, the bootstrap, the back-tests

@@ -136,11 +136,11 @@ def test_annealing_law_on_two_curves_predicts_the_other_seven() -> None:
 
 def test_forecast_from_half_a_run_reaches_its_final_loss() -> None:
     curve = _curve("25", "cosine_72000")
-    result = forecast(curve, fraction=0.5, bootstrap=100, seed=0)
+    result = forecast(curve, fraction=0.5, n_resamples=100, seed=0)
     assert result.observed_until == 36000 and result.step == 72000  # half of steps 1..72000, and the last
     assert result.loss == pytest.approx(curve.loss[-1], rel=0.01)  # measured: 0.06% off
     assert result.low < result.loss < result.high and result.n_draws >= 90
-    again = forecast(curve, fraction=0.5, bootstrap=100, seed=0)
+    again = forecast(curve, fraction=0.5, n_resamples=100, seed=0)
     assert (again.low, again.high) == (result.low, result.high)  # deterministic for a seed
 
 
@@ -171,7 +171,7 @@ def test_multipower_fixed_is_multipower_with_beta_and_gamma_held(tmp_path: Path)
     again = load_curve_fit(tmp_path / "held.json")
     assert again.law.name == "multipower_fixed" and again.law.spec == law.spec
     np.testing.assert_array_equal(again.predict(curve), held.predict(curve))
-    with pytest.raises(lawfit.LawfitError, match="held 'gamma' of multipower_fixed must be a number in"):
+    with pytest.raises(lawfit.LawfitError, match="'gamma' parameter of multipower_fixed must be a number in"):
         multipower_fixed(gamma=-1.0)
 
 

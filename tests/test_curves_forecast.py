@@ -18,7 +18,7 @@ from test_curves import MPL, SCHEDULES, _curve
 @pytest.mark.parametrize("size", ["25", "100"])
 def test_calibrated_interval_covers_the_final_loss_from_half_a_run(size: str) -> None:
     curve = _curve(size, "cosine_72000")
-    f = forecast(curve, fraction=0.5, bootstrap=100)
+    f = forecast(curve, fraction=0.5, n_resamples=100)
     truth = float(curve.loss[-1])
     assert f.calibrated and f.observed_until == 36000
     assert f.low < truth < f.high
@@ -43,25 +43,25 @@ def test_too_little_observed_falls_back_to_the_noise_interval() -> None:
     # A run logged every 4 steps, observed for its first 10%: plenty of losses, but back-tests inside 2,000 steps
     # cannot reach a quarter of the 18,000 steps to forecast.
     curve = _synthetic(0.0, seed=0, every=4)
-    f = forecast(curve, fraction=0.1, bootstrap=100)
+    f = forecast(curve, fraction=0.1, n_resamples=100)
     assert not f.calibrated and f.calibration is None
     assert (f.low, f.high) == (f.noise_low, f.noise_high)
     assert f.note.startswith("Too little of the run is observed to calibrate the interval")
     assert "NOT calibrated" in f.summary()
-    g = forecast(_curve("100", "cosine_72000"), fraction=0.5, bootstrap=100, backtests=0)
+    g = forecast(_curve("100", "cosine_72000"), fraction=0.5, n_resamples=100, backtests=0)
     assert not g.calibrated and "backtests=0" in g.note
-    with pytest.raises(lawfit.LawfitError, match="'backtests' parameter must be an integer >= 3"):
+    with pytest.raises(lawfit.LawfitError, match=r"'backtests' parameter of forecast must be 0 \(no back-tests\) or"):
         forecast(curve, backtests=2)
 
 
 def test_back_tests_extrapolate_like_the_forecast() -> None:
     # Before the decay of a wsd run no back-test can show how the law errs on one: not calibrated, and it says so.
-    wsd = forecast(_curve("25", "wsd_20000_24000"), fraction=0.5, bootstrap=100)
+    wsd = forecast(_curve("25", "wsd_20000_24000"), fraction=0.5, n_resamples=100)
     assert not wsd.calibrated and (wsd.low, wsd.high) == (wsd.noise_low, wsd.noise_high)
     assert "9.99 times below the lowest the fit saw, and the observed part holds no decay" in wsd.note
     # After the drop of wsdcon_9 (3e-4 to 9e-5 at step 8000), the forecast's fit has seen the drop: a back-test that
     # would cross it is not like the forecast, so every cut lies after it.
-    after = forecast(_curve("25", "wsdcon_9"), fraction=0.7, bootstrap=100)
+    after = forecast(_curve("25", "wsdcon_9"), fraction=0.7, n_resamples=100)
     assert after.calibrated and min(after.calibration["cuts"]) >= 8000 and after.note == ""
     assert after.low < _curve("25", "wsdcon_9").loss[-1] < after.high
 
@@ -85,8 +85,8 @@ def test_interval_covers_the_error_of_a_law_that_misses_a_term() -> None:
     covered = {"exact": 0, "drifting": 0, "drifting, bootstrap only": 0}
     for seed in range(8):
         exact, drifting = _synthetic(0.0, seed), _synthetic(0.03, seed)
-        f = forecast(exact, fraction=0.5, bootstrap=100)
-        g = forecast(drifting, fraction=0.5, bootstrap=100)
+        f = forecast(exact, fraction=0.5, n_resamples=100)
+        g = forecast(drifting, fraction=0.5, n_resamples=100)
         assert f.calibrated and g.calibrated
         truth = float(drifting.loss[-1])
         assert truth / g.loss - 1 > 0.003  # the law misses the drift by about 0.5% at the end

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import lawfit.data
-from lawfit.data import Runs, load_runs
+from lawfit.data import Extra, Runs, SourceTable, load_runs, match_columns, read_table
 from lawfit.errors import DataError, LawfitError
 
 CHINCHILLA = Path(lawfit.data.__file__).parent / "datasets" / "chinchilla_epoch.csv"
@@ -611,3 +611,138 @@ def test_drop_highest_loss_follows_besiroglu_rule() -> None:
         runs.drop_highest_loss(-1)
     with pytest.raises(DataError, match="Cannot drop the 245"):
         runs.drop_highest_loss(245)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Extra columns: load_runs(..., extra=) finds, checks and keeps columns beyond the canonical ones
+
+BATCH = Extra("batch", ("batch_size", "train_batch_size", "bs"))
+STEPS = Extra("steps", ("steps_to_target", "num_steps"), empty_means="runs that never reached the target")
+MODEL = Extra("model", ("model_name", "arch"), numeric=False)
+
+
+def test_extra_found_by_alias_kept_under_its_name_and_noted() -> None:
+    columns = small(train_batch_size=[256, 512, 1024], arch=["a", "b", "c"], other=[1, 2, 3])
+    runs = load_runs(columns, extra=[BATCH, MODEL])
+    assert runs.columns == ("N", "D", "C", "loss", "batch", "model", "other")
+    assert runs.column("batch").tolist() == [256.0, 512.0, 1024.0] and runs.column("batch").dtype == np.float64
+    assert runs.table["model"].tolist() == ["a", "b", "c"]
+    assert "Read batch from column 'train_batch_size'." in runs.notes
+    assert "Read model from column 'arch'." in runs.notes
+    assert dict(runs.read_from) == {"N": "N", "D": "D", "loss": "loss", "batch": "train_batch_size", "model": "arch"}
+    assert runs.select([0, 2]).read_from == runs.read_from
+    # A column named as the extra is read without a note; an extra not found is left out.
+    runs = load_runs(small(batch=[1, 2, 3]), extra=[BATCH, STEPS])
+    assert runs.columns == ("N", "D", "C", "loss", "batch") and not any("batch" in note for note in runs.notes)
+
+
+def test_extra_likeliest_alias_first_and_the_others_noted() -> None:
+    runs = load_runs(small(bs=[1, 2, 3], batch_size=[4, 5, 6]), extra=[BATCH])
+    assert runs.column("batch").tolist() == [4.0, 5.0, 6.0]  # batch_size comes before bs among the aliases
+    assert "Read batch from column 'batch_size' rather than 'bs'; choose another with --col batch=COLUMN." in runs.notes
+    assert runs.column("bs").tolist() == [1.0, 2.0, 3.0]  # the other is kept as a source column
+
+
+def test_extra_mapped_by_columns_and_a_column_named_like_it_kept_apart() -> None:
+    runs = load_runs(small(batch=[1, 2, 3], global_bs=[8, 16, 32]), columns={"batch": "global_bs"}, extra=[BATCH])
+    assert runs.column("batch").tolist() == [8.0, 16.0, 32.0]
+    assert runs.column("batch_unmapped").tolist() == [1.0, 2.0, 3.0]
+    assert "Kept source column 'batch' as 'batch_unmapped', since batch is read from another column." in runs.notes
+    with pytest.raises(DataError, match=r"Cannot map batch to column 'nope': the runs from the mapping have no such"):
+        load_runs(small(), columns={"batch": "nope"}, extra=[BATCH])
+    # Names that are neither canonical nor extra stay an error, naming the extras too.
+    with pytest.raises(DataError, match=r"\(N, D, C, loss, run, group, weight\) or the extra names \(batch\) .* 'lr'"):
+        load_runs(small(), columns={"lr": "N"}, extra=[BATCH])
+    with pytest.raises(DataError, match=r"canonical names \(N, D, C, loss, run, group, weight\) to source columns"):
+        load_runs(small(), columns={"batch": "N"})
+
+
+def test_extra_does_not_take_a_canonical_column() -> None:
+    # 'tokens' is D's: the canonical columns choose first, and the extra is not found.
+    runs = load_runs({"N": [1e8, 4e8], "tokens": [2e9, 8e9], "loss": [3.2, 2.9]}, extra={"seen": ("tokens",)})
+    assert "seen" not in runs.columns and runs.column("D").tolist() == [2e9, 8e9]
+
+
+def test_extra_bad_values_listed_in_one_error_with_the_core_ones() -> None:
+    columns = small(loss=[3.2, -1.0, 2.7], batch_size=["256", "big", 0], steps_to_target=[10.0, float("inf"), None])
+    with pytest.raises(DataError) as info:
+        load_runs(columns, extra=[BATCH, STEPS])
+    text = message(info)
+    assert text.startswith("The runs from the mapping have 5 problems: ")
+    assert "column loss of the mapping must be > 0, since scaling laws" in text
+    assert "column batch (source column 'batch_size' of the mapping) must be numeric, but 1 row (data row 2)" in text
+    assert (
+        "column batch (source column 'batch_size' of the mapping) must be > 0, but 1 row (data row 3) is <= 0" in text
+    )
+    empty = "is empty in 1 row (data row 3): runs that never reached the target"
+    assert f"column steps (source column 'steps_to_target' of the mapping) {empty}" in text
+    assert "has inf in 1 row (data row 2)" in text
+    assert "--drop-bad-rows" in text and "\n" not in text
+
+
+def test_extra_bad_rows_dropped_on_request() -> None:
+    columns = {
+        "N": [1e8, 4e8, 1e9, 2e9],
+        "D": [1e9] * 4,
+        "loss": [3.0] * 4,
+        "batch_size": [256, 0, 1024, 64],
+        "steps_to_target": [10.0, 20.0, None, 5.0],
+        "model_name": ["a", None, "c", "d"],  # a text extra is not checked
+    }
+    runs = load_runs(columns, extra=[BATCH, STEPS, MODEL], drop_bad=True)
+    assert runs.column("batch").tolist() == [256.0, 64.0] and runs.table["model"].tolist() == ["a", "d"]
+    dropped = next(note for note in runs.notes if note.startswith("Dropped"))
+    assert dropped == (
+        "Dropped 2 of 4 rows that a fit cannot use: 1 row (data row 2) with batch <= 0; 1 row (data row 3) with empty "
+        "steps (runs that never reached the target)."
+    )
+
+
+def test_missing_required_extra_one_clear_error() -> None:
+    with pytest.raises(DataError) as info:
+        load_runs(small(other=[1, 2, 3]), extra=[Extra("batch", BATCH.aliases, required=True), STEPS])
+    assert message(info) == (
+        "The runs from the mapping have no batch column (none named batch, batch_size, train_batch_size, bs). Map it "
+        "with --col batch=COLUMN (Python: columns={'batch': 'COLUMN'}). Available columns: 'N', 'D', 'loss', 'other'."
+    )
+    both = [Extra("lr", required=True), Extra("batch", (*BATCH.aliases, "b1", "b2"), required=True)]
+    with pytest.raises(
+        DataError,
+        match=r"have no lr column and no batch column \(none named lr; none named batch, "
+        r"batch_size, train_batch_size, bs, \.\.\.\)\. Map them with --col lr=COLUMN --col batch=COLUMN",
+    ):
+        load_runs(small(), extra=both)
+    # The missing core columns are named first, as without extras.
+    with pytest.raises(DataError, match="no loss column"):
+        load_runs({"N": [1e8]}, extra=both)
+
+
+def test_extra_with_runs_and_tables_as_sources() -> None:
+    runs = load_runs({"N": [1e8, 4e8], "C": [1.2e18, 9.6e18], "loss": [3.2, 2.9], "bs": [64, 128]})
+    assert load_runs(runs) is runs
+    again = load_runs(runs, extra=[BATCH])
+    assert again.column("batch").tolist() == [64.0, 128.0] and dict(again.derived) == {"D": "D = C / (6 N)"}
+    # read_table, then load_runs: a caller can look at (or add to) the columns between them.
+    table = read_table({"N": [1e8, 4e8], "steps_to_target": [5, None], "bs": [64, 128]})
+    assert isinstance(table, SourceTable) and list(table.frame.columns) == ["N", "steps_to_target", "bs"]
+    assert match_columns(table.frame.columns, STEPS.aliases) == ["steps_to_target"]
+    with_loss = dataclasses.replace(table, frame=table.frame.assign(loss=3.0))
+    with pytest.raises(DataError, match=r"Column steps .* is empty in 1 row \(data row 2\): runs that never reached"):
+        load_runs(with_loss, extra=[BATCH, STEPS])
+    with pytest.raises(DataError, match=r"applies to file paths only\. Got format='csv' with a SourceTable"):
+        load_runs(with_loss, format="csv")
+
+
+def test_extra_specs_checked() -> None:
+    assert Extra("lr", "learning_rate").aliases == ("lr", "learning_rate")
+    assert Extra("lr", ("lr", "eta")).aliases == ("lr", "eta")
+    with pytest.raises(DataError, match="The 'name' parameter of Extra must be a non-empty string other than the"):
+        Extra("loss")
+    with pytest.raises(DataError, match="The 'aliases' parameter of Extra must be a sequence of strings"):
+        Extra("lr", (1, 2))
+    with pytest.raises(DataError, match="The 'numeric' parameter of Extra must be a bool"):
+        Extra("lr", numeric="yes")
+    with pytest.raises(DataError, match="names 'lr' more than once"):
+        load_runs(small(), extra=[Extra("lr"), "lr"])
+    with pytest.raises(DataError, match="The 'extra' parameter of load_runs must be a sequence of Extra or a mapping"):
+        load_runs(small(), extra=3)

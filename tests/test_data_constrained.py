@@ -48,7 +48,7 @@ def law() -> lawfit.Law:
 
 @pytest.fixture(scope="module")
 def fitted(runs: lawfit.Runs, law: lawfit.Law) -> lawfit.Fit:
-    return lawfit.fit(runs, law, loss="huber")
+    return lawfit.fit(runs, law, objective="huber")
 
 
 def _r2(y: np.ndarray, prediction: np.ndarray) -> float:
@@ -126,7 +126,7 @@ def test_full_law_recovers_noiseless_data(runs: lawfit.Runs) -> None:
     truth = {**CHINCHILLA_C4, "R_D": 15.0, "R_N": 5.0}
     sizes = runs.inputs(law.inputs)
     data = {**sizes, "loss": law.predict(truth, **sizes)}
-    f = lawfit.fit(data, law, loss="mse-log")
+    f = lawfit.fit(data, law, objective="mse-log")
     assert f.converged, f.message
     for name, value in truth.items():
         assert f.params[name] == pytest.approx(value, rel=1e-6), name

@@ -24,7 +24,7 @@ def test_parameter_at_a_bound_is_named() -> None:
     data = {"N": n, "loss": 1.8 + 400.0 * n**-0.32}
     law = lawfit.formula_law("E + A*N**-alpha", params={"E": {"upper": 1.5}})
     with pytest.warns(lawfit.BoundWarning, match="Parameters at a bound: E") as caught:
-        f = lawfit.fit(data, law, loss="mse-log")
+        f = lawfit.fit(data, law, objective="mse-log")
     assert caught[0].message.data == {"params": ["E"]}
     assert [type(w).__name__ for w in f.diagnostics] == ["BoundWarning"]
 
@@ -34,7 +34,7 @@ def test_a_product_of_two_parameters_is_flagged_as_not_identifiable() -> None:
     n = np.logspace(7, 10, 12)
     data = {"N": n, "loss": 1.8 + 400.0 * n**-0.32}
     with pytest.warns(lawfit.IdentifiabilityWarning, match="flat along a direction of A, B") as caught:
-        f = lawfit.fit(data, "E + A*B*N**-alpha", loss="mse-log")
+        f = lawfit.fit(data, "E + A*B*N**-alpha", objective="mse-log")
     assert caught[0].message.data["flat"] == ["A", "B"]
     assert f.converged  # the fit itself is fine: only the split of A*B is unknown
     assert f.params["A"] * f.params["B"] == pytest.approx(400.0, rel=1e-6)
@@ -68,7 +68,7 @@ def test_extrapolation_warning_carries_its_figures(chinchilla_fit) -> None:
 
 def test_diagnostics_survive_save_and_load(tmp_path) -> None:
     n = np.logspace(7, 10, 12)
-    f = _quiet_fit({"N": n, "loss": 1.8 + 400.0 * n**-0.32}, "E + A*B*N**-alpha", loss="mse-log")
+    f = _quiet_fit({"N": n, "loss": 1.8 + 400.0 * n**-0.32}, "E + A*B*N**-alpha", objective="mse-log")
     loaded = lawfit.load_fit(f.save(tmp_path / "f.json"))
     assert [type(w) for w in loaded.diagnostics] == [lawfit.IdentifiabilityWarning]
     assert loaded.diagnostics[0].data == f.diagnostics[0].data

@@ -25,7 +25,7 @@ def test_noiseless_data_recovers_the_parameters(loss: str) -> None:
     losses = np.linspace(1.5, 6.0, 30)
     # Runs need a size column; the downstream law reads only the loss.
     data = {"N": np.full(30, 1e9), "loss": losses, "error": law.predict(TRUTH, loss=losses)}
-    f = lawfit.fit(data, law, loss=loss)
+    f = lawfit.fit(data, law, objective=loss)
     assert f.converged, f.message
     for name, value in TRUTH.items():
         assert f.params[name] == pytest.approx(value, rel=1e-6), name
@@ -33,14 +33,14 @@ def test_noiseless_data_recovers_the_parameters(loss: str) -> None:
 
 def test_fit_on_pythia_average_error_against_lambada_loss() -> None:
     # All 189 zero-shot checkpoints of 7 Pythia sizes; log LAMBADA perplexity stands in for the loss (the
-    # repository has no validation loss; tests/data/PROVENANCE.md). Gadre et al. fit by least squares: loss="mse".
+    # repository has no validation loss; tests/data/PROVENANCE.md). Gadre et al. fit by least squares: objective="mse".
     table = pd.read_csv(PYTHIA)
     data = {
         "N": table["N_params"].to_numpy(float),
         "loss": np.log(table["lambada_openai/ppl"].to_numpy()),
         "error": 1.0 - table[[f"{t}/acc" for t in TASKS]].mean(axis=1).to_numpy(),
     }
-    f = lawfit.fit(data, "downstream", loss="mse", target="error")
+    f = lawfit.fit(data, "downstream", objective="mse", target="error")
     assert f.converged, f.message
     grid = np.linspace(data["loss"].min(), data["loss"].max(), 200)
     curve = f.predict(loss=grid)
@@ -65,7 +65,7 @@ def test_target_option_names_the_predicted_column(tmp_path: Path) -> None:
     assert law.spec == {"builtin": "downstream", "target": "avg_err"}
     losses = np.linspace(2.0, 5.0, 8)
     data = {"N": np.full(8, 1e9), "loss": losses, "avg_err": law.predict(TRUTH, loss=losses)}
-    f = lawfit.fit(data, law, loss="mse")
+    f = lawfit.fit(data, law, objective="mse")
     loaded = lawfit.load_fit(f.save(tmp_path / "downstream.json"))
     assert loaded.law.target == "avg_err"
     assert loaded.predict(loss=3.0) == pytest.approx(f.predict(loss=3.0), rel=1e-12)

@@ -75,7 +75,7 @@ def _nest(depth: int) -> Callable[[dict[str, Any]], None]:
         deep: Any = 1
         for _ in range(depth):
             deep = [deep]
-        record["data"]["notes"] = deep
+        record["runs_summary"]["notes"] = deep
 
     return change
 
@@ -95,7 +95,7 @@ FIT_DAMAGE: dict[str, tuple[Callable[[str], str | bytes], str]] = {
     "long_integer.json": (lambda text: text.replace('"n_points": 25', '"n_points": ' + "9" * 5000), "not valid JSON"),
     "nested_40_deep.json": (_edit(_nest(40)), "deeper than 32 levels"),
     "not_a_fit.json": (lambda text: '{"hello": "world"}', "field 'schema' must be 'lawfit.fit'"),
-    "newer_version.json": (_set("schema_version", 2), "upgrade lawfit"),
+    "newer_version.json": (_set("schema_version", 3), "upgrade lawfit"),
     "version_zero.json": (_set("schema_version", 0), "Field 'schema_version'"),
     "version_true.json": (_set("schema_version", True), "Field 'schema_version'"),
     "missing_law.json": (_set("law", ...), "Field 'law' of"),
@@ -112,8 +112,9 @@ FIT_DAMAGE: dict[str, tuple[Callable[[str], str | bytes], str]] = {
     "negative_n_points.json": (_set("n_points", -25), "Field 'n_points'"),
     "converged_string.json": (_set("converged", "yes"), "Field 'converged'"),
     "objective_negative.json": (_set("objective", -1.0), "Field 'objective'"),
-    "loss_delta_negative.json": (_set("loss.delta", -0.001), "Field 'loss.delta'"),
-    "ranges_reversed.json": (_set("data.ranges.N", [1e9, 1e7]), "Field 'data.ranges.N'"),
+    "objective_delta_negative.json": (_set("objective_settings.delta", -0.001), "Field 'objective_settings.delta'"),
+    "objective_name_unknown.json": (_set("objective_settings.name", "absolute"), "Field 'objective_settings.name'"),
+    "ranges_reversed.json": (_set("runs_summary.ranges.N", [1e9, 1e7]), "Field 'runs_summary.ranges.N'"),
     "draws_too_narrow.json": (_edit(lambda r: [d.pop() for d in r["bootstrap"]["draws"]]), "'bootstrap.draws[0]'"),
     "draws_too_few.json": (_edit(lambda r: r["bootstrap"]["draws"].pop()), "Field 'bootstrap.draws'"),
     "draws_nested.json": (_set("bootstrap.draws[1][2]", [1.0]), "Field 'bootstrap.draws[1][2]'"),
@@ -148,7 +149,7 @@ def _valid_fit() -> lawfit.Fit:
     loss = (1.7 + 400 * n**-0.34 + 410 * d**-0.28) * np.exp(rng.normal(0, 0.01, n.size))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return lawfit.fit({"N": n, "D": d, "loss": loss}, "chinchilla", bootstrap=4, seed=0)
+        return lawfit.fit({"N": n, "D": d, "loss": loss}, "chinchilla", n_resamples=4, seed=0)
 
 
 def _valid_curve_fit() -> CurveFit:
@@ -284,7 +285,7 @@ def test_interval_where_no_draw_is_finite_is_nan_with_a_warning(tmp_path: Path, 
         n_points=12,
         converged=True,
         message="converged",
-        data={"ranges": {"N": [1e6, 1e9], "loss": [2.2, 2.6]}},
+        runs_summary={"ranges": {"N": [1e6, 1e9], "loss": [2.2, 2.6]}},
         bootstrap=lawfit.Bootstrap(draws, np.ones(8, dtype=bool), 0, "run", rng.normal(0, 0.01, 12)),
     )
     assert f.predict(N=1.0) == np.inf
@@ -383,7 +384,7 @@ def test_a_tampered_export_entry_is_traced_again(tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(search_module, "_COMPILED", {})
     n = np.logspace(6, 9, 12)
     runs = {"N": n, "loss": 2.0 + 300 * n**-0.3}
-    first = lawfit.fit(runs, "power", x="N", loss="mse-log")
+    first = lawfit.fit(runs, "power", x="N", objective="mse-log")
     entries = sorted((tmp_path / "cache" / "searches").glob("*.jaxexport"))
     assert entries and all(search_module._load_exported(e) is not None for e in entries)
     blob = bytearray(entries[0].read_bytes())
@@ -394,7 +395,7 @@ def test_a_tampered_export_entry_is_traced_again(tmp_path: Path, monkeypatch) ->
     traced = []
     original = search_module._save_exported
     monkeypatch.setattr(search_module, "_save_exported", lambda p, e: (traced.append(p), original(p, e)))
-    again = lawfit.fit(runs, "power", x="N", loss="mse-log")
+    again = lawfit.fit(runs, "power", x="N", objective="mse-log")
     assert traced == [entries[0]] and again.params == first.params
     assert search_module._load_exported(entries[0]) is not None  # overwritten with a whole entry
     # An entry under another key's name is refused too.

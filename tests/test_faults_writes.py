@@ -467,8 +467,10 @@ def _own(kind: str, path: Path, fit: lawfit.Fit) -> Path:
     if kind == "report":  # the page of the fit alone: its back-test and frontier would take many seconds
         runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(lawfit.report, "_gather", lambda *args, **kwargs: lawfit.report._Results(fit, runs, {}))
-            return lawfit.report.write_report(runs, fit, path, bootstrap=0)
+            patch.setattr(
+                lawfit.report.gather, "_gather", lambda *args, **kwargs: lawfit.report.gather._Results(fit, runs, {})
+            )
+            return lawfit.report.write_report(runs, fit, path, n_resamples=0)
     if kind == "figure":
         return _files.write_figure(_figure(), path)
     return _curve_fit().save(path)

@@ -32,10 +32,10 @@ def test_chinchilla_approach3_reproduces_besiroglu(chinchilla_fit: Fit) -> None:
 
 
 def test_chinchilla_fit_reports_search_figures(chinchilla_fit: Fit) -> None:
-    assert chinchilla_fit.search["n_starts"] == 4500
-    assert chinchilla_fit.search["n_agree"] >= 2
+    assert chinchilla_fit.search_report["n_starts"] == 4500
+    assert chinchilla_fit.search_report["n_agree"] >= 2
     assert "polished starts reached this optimum" in chinchilla_fit.message
-    assert chinchilla_fit.search["at_bounds"] == []
+    assert chinchilla_fit.search_report["at_bounds"] == []
 
 
 def _grid_data(law: lawfit.Law, params: dict[str, float]) -> dict[str, np.ndarray]:
@@ -59,7 +59,7 @@ RECOVERY_CASES = [
 @pytest.mark.parametrize(("law", "truth"), RECOVERY_CASES, ids=lambda v: getattr(v, "name", ""))
 def test_noiseless_data_recovers_each_builtin_law(law: lawfit.Law, truth: dict[str, float]) -> None:
     data = _grid_data(law, truth)
-    f = lawfit.fit(data, law, loss="mse-log")
+    f = lawfit.fit(data, law, objective="mse-log")
     assert f.converged, f.message
     for name, value in truth.items():
         assert f.params[name] == pytest.approx(value, rel=1e-6), name
@@ -94,7 +94,7 @@ def test_fit_is_immutable(chinchilla_fit: Fit) -> None:
 def test_save_and_load_round_trip(chinchilla_fit: Fit, tmp_path) -> None:
     path = chinchilla_fit.save(tmp_path / "fit.json")
     record = json.loads(path.read_text())
-    assert record["schema"] == "lawfit.fit" and record["schema_version"] == 1
+    assert record["schema"] == "lawfit.fit" and record["schema_version"] == 2
     assert record["lawfit_version"] == lawfit.__version__
     loaded = lawfit.load_fit(path)
     assert dict(loaded.params) == dict(chinchilla_fit.params)
@@ -140,13 +140,13 @@ def test_unknown_law_and_bad_delta() -> None:
     data = {"N": np.logspace(7, 9, 8), "loss": np.linspace(3, 2, 8)}
     with pytest.raises(lawfit.LawfitError, match="Unknown law 'chinchila'"):
         lawfit.fit(data, "chinchila")
-    with pytest.raises(lawfit.LawfitError, match="'delta' parameter of huber must be a float in"):
+    with pytest.raises(lawfit.LawfitError, match="'delta' parameter of Objective must be a number > 0"):
         lawfit.fit(data, "power", x="N", delta=-1.0)
 
 
 def test_user_grid_replaces_law_grid(chinchilla_240) -> None:
     f = lawfit.fit(chinchilla_240, "chinchilla", grid={"alpha": [0.5], "beta": [0.5]})
-    assert f.search["n_starts"] == 180
+    assert f.search_report["n_starts"] == 180
     assert f.params["alpha"] == pytest.approx(BESIROGLU["alpha"], abs=1e-3)
 
 
@@ -161,9 +161,9 @@ _NOISE = np.random.default_rng(0).normal(0.0, 0.01, _N.size)
 @given(st.lists(st.integers(min_value=1, max_value=3), min_size=12, max_size=12))
 def test_integer_weights_equal_duplicated_rows(counts: list[int]) -> None:
     loss = _POWER_TRUE * np.exp(_NOISE)
-    weighted = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", loss="mse-log", weights=counts)
+    weighted = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", objective="mse-log", weights=counts)
     reps = np.repeat(np.arange(12), counts)
-    duplicated = lawfit.fit({"N": _N[reps], "loss": loss[reps]}, "power", x="N", loss="mse-log")
+    duplicated = lawfit.fit({"N": _N[reps], "loss": loss[reps]}, "power", x="N", objective="mse-log")
     assert weighted.objective == pytest.approx(duplicated.objective, rel=1e-8)
     for name in ("E", "A", "alpha"):
         assert weighted.params[name] == pytest.approx(duplicated.params[name], rel=1e-5), name
@@ -175,8 +175,8 @@ def test_rescaling_n_leaves_the_fit_equivalent(log10_scale: float) -> None:
     # N -> s*N is absorbed by A -> A * s**alpha; exponents, E and the optimum are unchanged.
     scale = 10.0**log10_scale
     loss = _POWER_TRUE * np.exp(_NOISE)
-    base = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", loss="mse-log")
-    scaled = lawfit.fit({"N": _N * scale, "loss": loss}, "power", x="N", loss="mse-log")
+    base = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", objective="mse-log")
+    scaled = lawfit.fit({"N": _N * scale, "loss": loss}, "power", x="N", objective="mse-log")
     assert scaled.objective == pytest.approx(base.objective, rel=1e-6, abs=1e-14)
     assert scaled.params["alpha"] == pytest.approx(base.params["alpha"], rel=1e-5)
     assert scaled.params["E"] == pytest.approx(base.params["E"], rel=1e-5)
@@ -193,7 +193,7 @@ def test_power_law_fitted_to_its_own_output_recovers_it(e: float, ratio: float, 
     # The reducible part at the middle of the data is `ratio` times E, so that every parameter is identifiable.
     a = ratio * e * 10.0 ** (8.5 * alpha)
     loss = e + a * _N**-alpha
-    f = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", loss="mse-log")
+    f = lawfit.fit({"N": _N, "loss": loss}, "power", x="N", objective="mse-log")
     assert f.params["alpha"] == pytest.approx(alpha, rel=1e-6)
     assert f.params["E"] == pytest.approx(e, rel=1e-6)
     assert f.params["A"] == pytest.approx(a, rel=1e-5)

@@ -266,7 +266,7 @@ def test_transformers_callback_needs_a_token_count(tmp_path) -> None:
 
     with pytest.raises(LawfitError, match="include_num_input_tokens_seen=True"):
         _train_gpt2(tmp_path, LawfitCallback(tmp_path / "gpt.csv"))
-    with pytest.raises(LawfitError, match="The 'tokens_per_step' parameter of LawfitCallback must be a positive"):
+    with pytest.raises(LawfitError, match="The 'tokens_per_step' parameter of LawfitCallback must be an integer >= 1"):
         LawfitCallback(tmp_path / "gpt.csv", tokens_per_step=0)
 
 

@@ -16,14 +16,15 @@ import pandas as pd
 import pytest
 
 import lawfit
-from lawfit import datasets, diagnostics, report
+from lawfit import datasets, diagnostics
 from lawfit import uncertainty as unc
 from lawfit.cli import main
+from lawfit.report import gather, render
 
 
 @pytest.fixture(scope="module")
 def boot(chinchilla_240: lawfit.Runs) -> lawfit.Fit:
-    return lawfit.fit(chinchilla_240, "chinchilla", bootstrap=100, seed=0)
+    return lawfit.fit(chinchilla_240, "chinchilla", n_resamples=100, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def _backtest_like(n: int) -> SimpleNamespace:
 
 def test_the_held_out_table_shows_every_run_the_worst_and_the_largest_first() -> None:
     bt = _backtest_like(80)
-    page = report._held_out_table(bt, max_rows=50)
+    page = render.blocks_html(gather._held_out_table(bt, max_rows=50))
     names = re.findall(r"<td>(run\d{3})</td>", page)
     assert sorted(names) == sorted(bt.table["run"])  # all 80, none hidden
     assert names[:2] == ["run040", "run079"]  # the worst miss, then the largest run
@@ -77,8 +78,8 @@ def test_identifiability_is_judged_once_and_said_alike_in_text_and_figure(boot: 
         assert r.removeprefix("r = ") in text
         assert verdict.capitalize() in text
     assert "A and alpha" in text and "B and beta" in text
-    assert "no pair" not in report._diagnostics_body(boot).lower()
-    assert text in html.unescape(report._diagnostics_body(boot))
+    assert "no pair" not in render.blocks_html(gather._diagnostics_body(boot)).lower()
+    assert text in html.unescape(render.blocks_html(gather._diagnostics_body(boot)))
 
 
 # -- spreads of log-scale parameters --------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ def test_log_scale_parameters_show_a_factor_not_a_linear_stderr(boot: lawfit.Fit
         assert factor == pytest.approx(np.exp(np.std(draws, ddof=1)), rel=1e-2)
     for name in ("alpha", "beta"):
         assert f"±{boot.stderr[name]:.4g}" in rows[name]
-    body = report._fit_body(boot, 0.95)
+    body = render.blocks_html(gather._fit_body(boot, 0.95))
     assert body.count("×/÷") >= 3 and f"{boot.stderr['A']:.4g}" not in body
 
 
@@ -182,7 +183,7 @@ def test_plot_finds_the_runs_through_the_saved_fit(
     pd.DataFrame({"params": runs.column("N"), "tokens": runs.column("D"), "val": runs.column("loss")}).to_csv(csv)
     mapping = {"N": "params", "D": "tokens", "loss": "val"}
     other = lawfit.fit(csv, "chinchilla", columns=mapping).save(tmp_path / "other.json")
-    assert lawfit.load_fit(other).data["columns"] == mapping
+    assert lawfit.load_fit(other).runs_summary["columns"] == mapping
     monkeypatch.chdir(tmp_path.parent)  # the path is absolute
     assert main(["plot", str(other), "-o", str(tmp_path / "other.png")]) == 0
     assert len(drawn[1]) == 245
@@ -196,6 +197,6 @@ def test_plot_finds_the_runs_through_the_saved_fit(
 
 def test_the_report_title_names_the_data_set_not_its_install_path() -> None:
     bundled = str(datasets.path("chinchilla"))
-    assert report._source_name(bundled) == "the bundled chinchilla data set"
-    assert report._source_name("/some/where/runs.csv") == "runs.csv"
-    assert report._source_name("<DataFrame>") == "the runs of a DataFrame"
+    assert gather._source_name(bundled) == "the bundled chinchilla data set"
+    assert gather._source_name("/some/where/runs.csv") == "runs.csv"
+    assert gather._source_name("<DataFrame>") == "the runs of a DataFrame"

@@ -20,7 +20,7 @@ def _grid() -> tuple[np.ndarray, np.ndarray]:
 def test_noiseless_data_recovers_the_parameters() -> None:
     n, d = _grid()
     law = lawfit.get_law("overtraining")
-    f = lawfit.fit({"N": n, "D": d, "loss": law.predict(TRUTH, N=n, D=d)}, law, loss="mse-log")
+    f = lawfit.fit({"N": n, "D": d, "loss": law.predict(TRUTH, N=n, D=d)}, law, objective="mse-log")
     assert f.converged, f.message
     for name, value in TRUTH.items():
         assert f.params[name] == pytest.approx(value, rel=1e-6), name

@@ -35,7 +35,7 @@ def chinchilla_boot(chinchilla_fit, chinchilla_240) -> lawfit.Fit:
 
 def test_frontier_exponent_on_chinchilla_matches_besiroglu(chinchilla_boot) -> None:
     # Besiroglu et al. 2024: beta/(alpha+beta) = 0.513 with SE 0.020 (their Table 1 and section 4).
-    frontier = compute_optimal(chinchilla_boot, [1e21, 1e24])
+    frontier = compute_optimal(chinchilla_boot, [1e21, 1e24], level=0.95)  # to compare with their 95% band
     p = chinchilla_boot.params
     assert frontier.N_exponent == pytest.approx(p["beta"] / (p["alpha"] + p["beta"]), rel=1e-4)
     assert frontier.N_exponent[0] == pytest.approx(0.513, abs=0.01)
@@ -119,7 +119,7 @@ def test_frontier_needs_a_law_of_n_and_d() -> None:
 
 
 def test_llama3_isoflops_approach2_reproduces_the_paper() -> None:
-    result = isoflop(LLAMA3, x="D", columns=LLAMA3_COLUMNS, n_bootstrap=300, seed=0)
+    result = isoflop(LLAMA3, x="D", columns=LLAMA3_COLUMNS, n_resamples=300, seed=0, level=0.95)
     # Llama 3 paper: (alpha, A) = (0.53, 0.29); this CSV gives 0.5368 and 0.2994 (tests/data/PROVENANCE.md).
     assert result.tokens.exponent == pytest.approx(0.537, abs=0.02)
     assert result.tokens.coefficient == pytest.approx(0.299, abs=0.05)
@@ -195,7 +195,7 @@ def _spread_after(runs: dict[str, np.ndarray], new: np.ndarray, seed: int) -> fl
     data = {"N": np.r_[runs["N"], n], "D": np.r_[runs["D"], d], "loss": np.r_[runs["loss"], loss]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        f = lawfit.fit(data, "chinchilla", loss="mse-log", bootstrap=200, seed=seed)
+        f = lawfit.fit(data, "chinchilla", objective="mse-log", n_resamples=200, seed=seed)
     frontier = compute_optimal(f, 1e22)
     return float(np.std(np.log(frontier.draws["N"][:, 0])))
 
@@ -210,7 +210,7 @@ def test_suggested_runs_shrink_the_spread_more_than_a_regular_grid() -> None:
         runs = _initial_runs(seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", lawfit.LawfitWarning)
-            f = lawfit.fit(runs, "chinchilla", loss="mse-log", bootstrap=200, seed=seed)
+            f = lawfit.fit(runs, "chinchilla", objective="mse-log", n_resamples=200, seed=seed)
         picks = suggest(f, target_compute=target, runs=4, budget=budget).runs[["N", "D"]].to_numpy()
         grid_n = np.sqrt(budget / 4 / 120) * np.logspace(-0.5, 0.5, 4)
         grid = np.column_stack([grid_n, budget / 4 / (6 * grid_n)])

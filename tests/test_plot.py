@@ -20,18 +20,23 @@ from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 
 import lawfit
+from lawfit import hparams
 from lawfit.cli import main
 from lawfit.curves import fit_curves, load_curves
 from lawfit.plan import compute_optimal, envelope, isoflop
 from lawfit.plot import (
     plot_bootstrap_pairs,
     plot_calibration,
+    plot_critical_batch,
     plot_curves,
     plot_fit,
     plot_frontier,
+    plot_hparam_law,
     plot_isoflop,
+    plot_optima,
     plot_residuals,
 )
+from lawfit.report.gather import figure_frontier
 from lawfit.validate import backtest
 
 DATA = Path(__file__).parent / "data"  # see tests/data/PROVENANCE.md
@@ -48,7 +53,7 @@ SCHEDULES = {
 
 @pytest.fixture(scope="module")
 def boot(chinchilla_240: lawfit.Runs) -> lawfit.Fit:
-    return lawfit.fit(chinchilla_240, "chinchilla", bootstrap=200, seed=0)
+    return lawfit.fit(chinchilla_240, "chinchilla", n_resamples=200, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,7 @@ def held_out(chinchilla_240: lawfit.Runs) -> lawfit.Backtest:
 
 @pytest.fixture(scope="module")
 def llama3() -> lawfit.plan.IsoFLOP:
-    return isoflop(LLAMA3, x="D", columns=LLAMA3_COLUMNS, n_bootstrap=200, seed=0)
+    return isoflop(LLAMA3, x="D", columns=LLAMA3_COLUMNS, n_resamples=200, seed=0)
 
 
 def _bands(ax) -> list:
@@ -106,7 +111,7 @@ def test_without_matplotlib_a_plot_says_how_to_install_it(monkeypatch, chinchill
 
 
 def test_fit_of_n_and_d_lines_at_fixed_ratios_and_the_frontier(chinchilla_fit, chinchilla_240, tmp_path) -> None:
-    fig = plot_fit(chinchilla_fit, chinchilla_240)
+    fig = plot_fit(chinchilla_fit, chinchilla_240, frontier=figure_frontier(chinchilla_fit, chinchilla_240))
     ax, colorbar = fig.axes
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "loss" and "chinchilla" in ax.get_title()
@@ -127,18 +132,39 @@ def test_fit_of_n_and_d_lines_at_fixed_ratios_and_the_frontier(chinchilla_fit, c
 
 
 def test_fit_band_appears_exactly_with_bootstrap_draws(boot, chinchilla_240) -> None:
-    ax = plot_fit(boot, chinchilla_240).axes[0]
+    frontier = figure_frontier(boot, chinchilla_240)
+    ax = plot_fit(boot, chinchilla_240, frontier=frontier).axes[0]
     (band,) = _bands(ax)
-    assert "95% interval of the frontier" in _legend(ax)
-    narrow = _bands(plot_fit(boot, chinchilla_240, level=0.5).axes[0])[0]
+    assert "90% interval of the frontier" in _legend(ax)
+    narrow = _bands(plot_fit(boot, chinchilla_240, level=0.5, frontier=frontier).axes[0])[0]
     assert 0 < _band_width(narrow) < _band_width(band)
-    assert _bands(plot_fit(replace(boot, bootstrap=None), chinchilla_240).axes[0]) == []
+    plain = replace(boot, bootstrap=None)
+    assert _bands(plot_fit(plain, chinchilla_240, frontier=figure_frontier(plain, chinchilla_240)).axes[0]) == []
+
+
+def test_fit_draws_the_frontier_it_is_given_and_computes_none(chinchilla_fit, chinchilla_240, monkeypatch) -> None:
+    # plot draws results; the analyses are the caller's: with the planner broken, the figure is still drawn
+    import lawfit.plan.frontier
+
+    given = compute_optimal(chinchilla_fit, np.geomspace(1e19, 1e21, 7))
+
+    def broken(*args, **kwargs):
+        raise AssertionError("plot_fit computed a frontier")
+
+    monkeypatch.setattr(lawfit.plan.frontier, "compute_optimal", broken)
+    monkeypatch.setattr(lawfit.plan, "compute_optimal", broken, raising=False)
+    without = plot_fit(chinchilla_fit, chinchilla_240).axes[0]
+    assert len(without.lines) == 5 and "compute-optimal frontier" not in _legend(without)
+    drawn = plot_fit(chinchilla_fit, chinchilla_240, frontier=given).axes[0].lines[-1]
+    assert drawn.get_label() == "compute-optimal frontier"
+    np.testing.assert_array_equal(drawn.get_xdata(), given.N)  # the frontier given, at its own budgets
+    np.testing.assert_array_equal(drawn.get_ydata(), given.loss)
 
 
 def test_fit_against_compute_marks_held_out_runs(chinchilla_fit, chinchilla_240, tmp_path) -> None:
     c = chinchilla_240.column("C")
     train, held = chinchilla_240.select(c < 5.4e20), chinchilla_240.select(c >= 5.4e20)
-    fig = plot_fit(chinchilla_fit, train, x="C", held_out=held)
+    fig = plot_fit(chinchilla_fit, train, x="C", held_out=held, frontier=figure_frontier(chinchilla_fit, train, held))
     ax, colorbar = fig.axes
     assert ax.get_xlabel() == "compute C (FLOPs)" and colorbar.get_ylabel() == "parameters N"
     fitted, hollow = _points(ax)
@@ -151,19 +177,19 @@ def test_fit_against_compute_marks_held_out_runs(chinchilla_fit, chinchilla_240,
 
 
 def test_fit_without_data_draws_the_law_over_the_fitted_ranges(chinchilla_fit) -> None:
-    ax = plot_fit(chinchilla_fit).axes[0]
+    ax = plot_fit(chinchilla_fit, frontier=figure_frontier(chinchilla_fit)).axes[0]
     assert _points(ax) == [] and len(ax.lines) == 6
-    low, high = chinchilla_fit.data["ranges"]["N"]
+    low, high = chinchilla_fit.runs_summary["ranges"]["N"]
     assert ax.lines[0].get_xdata().min() == pytest.approx(low) and ax.lines[0].get_xdata().max() == pytest.approx(high)
 
 
 def test_fit_of_one_input_law(chinchilla_240, tmp_path) -> None:
-    power = lawfit.fit(chinchilla_240, "power", bootstrap=200, seed=0)
+    power = lawfit.fit(chinchilla_240, "power", n_resamples=200, seed=0)
     fig = plot_fit(power, chinchilla_240)
     (ax,) = fig.axes  # no colour bar
     assert (ax.get_xscale(), ax.get_yscale(), ax.get_xlabel()) == ("log", "log", "compute C (FLOPs)")
     assert [line.get_label() for line in ax.lines] == ["law"] and len(_points(ax)) == 1 and len(_bands(ax)) == 1
-    assert _legend(ax) == ["runs (240)", "law", "95% interval of the law"]
+    assert _legend(ax) == ["runs (240)", "law", "90% interval of the law"]
     assert _bands(plot_fit(replace(power, bootstrap=None), chinchilla_240).axes[0]) == []
     with pytest.raises(lawfit.LawfitError, match="'x' of a plot of power must be one of C"):
         plot_fit(power, chinchilla_240, x="N")
@@ -331,7 +357,7 @@ def test_envelope_draws_the_curves_and_their_lower_envelope() -> None:
 
 def test_frontier_with_and_without_draws(boot, chinchilla_fit, tmp_path) -> None:
     budgets = np.geomspace(1e19, 1e22, 30)
-    fig = plot_frontier(compute_optimal(boot, budgets))
+    fig = plot_frontier(compute_optimal(boot, budgets, level=0.95))
     ax = fig.axes[0]
     assert (ax.get_xscale(), ax.get_yscale(), ax.get_xlabel()) == ("log", "log", "compute C (FLOPs)")
     n_line, d_line = ax.lines
@@ -433,3 +459,207 @@ def test_plot_verb_refuses_bad_input_in_one_line(saved_fit, tmp_path, capsys, ar
 def test_plot_verb_needs_the_fit_file(capsys) -> None:
     assert main(["plot", "--kind", "fit", "-o", "x.png"]) == 2
     assert "Give the saved fit" in capsys.readouterr().err
+
+
+def test_figure_dispatches_on_the_type_of_the_result(chinchilla_fit, chinchilla_240, llama3) -> None:
+    from lawfit.plot import figure
+
+    ax = figure(chinchilla_fit, chinchilla_240).axes[0]  # plot_fit: the runs and five lines, no frontier given
+    assert ax.get_xlabel() == "parameters N" and len(ax.lines) == 5 and len(_points(ax)) == 1
+    frontier = compute_optimal(chinchilla_fit, [1e20, 1e21, 1e22])
+    assert figure(frontier).axes[0].get_title() == plot_frontier(frontier).axes[0].get_title()
+    assert len(figure(llama3).axes[0].lines) == len(plot_isoflop(llama3).axes[0].lines)
+
+    class Fit:  # a Fit by name only, not lawfit's
+        pass
+
+    with pytest.raises(
+        lawfit.LawfitError,
+        match=r"must be one of lawfit's results \(BatchFit, CriticalBatch, CurveFit, Fit, Frontier, HparamLaw, ",
+    ):
+        figure(Fit())
+    with pytest.raises(lawfit.LawfitError, match=r"Got a dict instead"):
+        figure({})
+
+
+# -- hyperparameters: sweeps, optima, laws, critical batch -------------------------------------------------------
+
+MARIN = DATA / "hparam_sweeps_marin" / "sweep_lr_batch.csv"  # see its PROVENANCE.md
+ZHANG = DATA / "critical_batch_zhang2024" / "cbs_chinchilla_steps_to_target.csv"
+
+
+def _by_gid(ax, gid: str) -> list:
+    return [a for a in (*ax.lines, *ax.collections, *ax.patches) if a.get_gid() == gid]
+
+
+def _lr_sweep() -> dict[str, np.ndarray]:
+    """Cells N in {1e8, 2e8, 4e8} at D = 20 N, each a 7-point lr grid about lr* = 3e-3 (N/1e8)^-0.5, a little noise."""
+    rng = np.random.default_rng(3)
+    n = np.repeat([1e8, 2e8, 4e8], 7)
+    best = 3e-3 * (n / 1e8) ** -0.5
+    lr = best * np.tile(2.0 ** (np.arange(7) - 3.3), 3)
+    loss = 3 + 0.03 * np.log(lr / best) ** 2 + 0.002 * rng.standard_normal(n.size)
+    return {"N": n, "D": 20 * n, "lr": lr, "loss": loss}
+
+
+@pytest.fixture(scope="module")
+def lr_sweep():
+    return hparams.load_sweep(_lr_sweep())
+
+
+@pytest.fixture(scope="module")
+def lr_optima(lr_sweep):
+    return hparams.cell_optima(lr_sweep, n_resamples=200, seed=0)
+
+
+@pytest.fixture(scope="module")
+def plane():
+    """Two cells, each a 6 x 5 grid of learning rates and batch sizes about a known optimum (a 2-D quadratic)."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for n in (1e8, 4e8):
+        for lr in 2.0 ** np.arange(-11, -5):
+            for batch in 2.0 ** np.arange(17, 22):
+                loss = 3 + 0.02 * np.log(lr / (3e-3 * (n / 1e8) ** -0.5)) ** 2 + 0.01 * np.log(batch / 5e5) ** 2
+                rows.append({"N": n, "D": 20 * n, "lr": lr, "batch_tokens": batch, "loss": loss + 1e-3 * rng.normal()})
+    sweep = hparams.load_sweep(pd.DataFrame(rows))
+    return sweep, hparams.cell_optima(sweep, n_resamples=200, seed=0)
+
+
+def test_optima_of_a_one_at_a_time_sweep_draw_the_fitted_quadratic_and_optimum(lr_sweep, lr_optima, tmp_path):
+    law = hparams.fit_law(lr_optima, "lr", "N")
+    fig = plot_optima(lr_optima, lr_sweep, laws=[law, hparams.published("step-law")])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    for ax, c in zip(axes, lr_optima.cells, strict=True):
+        assert ax.get_xscale() == "log" and ax.get_xlabel() == "learning rate"
+        (star,) = _by_gid(ax, "optimum")
+        np.testing.assert_allclose(star.get_offsets()[0], [c.value, c.loss])
+        (quadratic,) = _by_gid(ax, "quadratic")  # the optimum's own quadratic: its minimum is the star
+        x, y = quadratic.get_xdata(), quadratic.get_ydata()
+        np.testing.assert_allclose(y, np.polyval(c.curve[::-1], np.log(x)))
+        assert y.min() == pytest.approx(c.loss, rel=1e-6) and x[np.argmin(y)] == pytest.approx(c.value, rel=0.05)
+        (interval,) = _by_gid(ax, "interval")
+        assert (interval.get_x(), interval.get_x() + interval.get_width()) == pytest.approx((c.low, c.high))
+        (near,) = _by_gid(ax, "near")
+        assert near.get_segments()[0][:, 0].tolist() == pytest.approx([c.near_low, c.near_high])
+        fitted, published = _by_gid(ax, "law")  # each law's prediction at the cell, a vertical line
+        assert fitted.get_xdata()[0] == pytest.approx(float(law.predict(N=c.cell["N"])))
+        step = hparams.published("step-law").lr(N=c.cell["N"], D=c.cell["D"])
+        assert published.get_xdata()[0] == pytest.approx(float(step))
+    _saves(fig, tmp_path / "optima.png")
+
+
+def test_optima_without_the_sweep_draw_the_curves_only_and_refit_nothing(lr_optima, monkeypatch):
+    import lawfit.hparams.optimum
+
+    def broken(*args, **kwargs):
+        raise AssertionError("the figure fitted a quadratic")
+
+    monkeypatch.setattr(lawfit.hparams.optimum, "_fit_quadratic", broken)
+    fig = plot_optima(lr_optima, cells=[1])
+    (ax,) = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(_by_gid(ax, "quadratic")) == 1 and "N=2e+08" in ax.get_title()
+    assert not [c for c in _points(ax) if c.get_gid() is None]  # no runs: only the optimum
+    with pytest.raises(lawfit.LawfitError, match="must be positions among the 3 cells"):
+        plot_optima(lr_optima, cells=[5])
+
+
+def test_optima_on_a_grid_draw_the_loss_plane_with_the_optimum_and_the_near_optimal_contour(plane, tmp_path):
+    sweep, optima = plane
+    lr_law, batch_law = hparams.fit_law(optima, "lr", "N"), hparams.fit_law(optima, "batch", "N")
+    fig = plot_optima(optima, sweep, laws=[lr_law, batch_law])
+    panels = [ax for ax in fig.axes if ax.get_xlabel() == "learning rate"]
+    assert len(panels) == 2  # one plane per cell, each with its colour bar
+    for ax, n in zip(panels, (1e8, 4e8), strict=True):
+        lr, batch = optima.of("lr", N=n)[0], optima.of("batch", N=n)[0]
+        assert lr.method == "quadratic-2d" and ax.get_ylabel() == "batch size (tokens)"
+        (star,) = _by_gid(ax, "optimum")
+        np.testing.assert_allclose(star.get_offsets()[0], [lr.value, batch.value])
+        assert lr.value == pytest.approx(3e-3 * (n / 1e8) ** -0.5, rel=0.1) and batch.value == pytest.approx(
+            5e5, rel=0.2
+        )
+        (cross,) = _by_gid(ax, "prediction")
+        np.testing.assert_allclose(cross.get_offsets()[0], [lr_law.predict(N=n), batch_law.predict(N=n)])
+        assert _by_gid(ax, "near")  # the contour of the fitted surface 1% above its minimum
+        heat = [c for c in _points(ax) if c.get_array() is not None and c.get_gid() is None]
+        assert len(heat[0].get_offsets()) == 30  # every run of the cell, coloured by its loss
+    _saves(fig, tmp_path / "plane.svg")
+
+
+def test_hparam_law_draws_the_law_its_band_and_the_optima_with_their_intervals(lr_optima, tmp_path):
+    law = hparams.fit_law(lr_optima, "lr", "N")
+    fig = plot_hparam_law(law, lr_optima, published=[hparams.published("step-law")])
+    (ax,) = fig.axes
+    assert (ax.get_xscale(), ax.get_yscale(), ax.get_xlabel()) == ("log", "log", "parameters N")
+    (line,) = _by_gid(ax, "law")
+    np.testing.assert_allclose(line.get_ydata(), law.predict(N=line.get_xdata()))
+    (band,) = _bands(ax)
+    low, high = law.predict_interval(N=line.get_xdata())
+    vertices = band.get_paths()[0].vertices[:, 1]
+    assert vertices.min() == pytest.approx(low.min(), rel=1e-9) and vertices.max() == pytest.approx(
+        high.max(), rel=1e-9
+    )
+    published = [line for line in ax.lines if line.get_label() == "step-law (published)"]
+    np.testing.assert_allclose(
+        published[0].get_ydata(), hparams.published("step-law").lr(N=line.get_xdata(), D=20 * line.get_xdata())
+    )
+    (optima_bars,) = ax.containers
+    points = optima_bars.lines[0]
+    np.testing.assert_allclose(points.get_ydata(), [c.value for c in lr_optima.cells])
+    (bars,) = optima_bars.lines[2]
+    tops = np.array([segment[:, 1].max() for segment in bars.get_segments()])
+    np.testing.assert_allclose(tops, [c.high for c in lr_optima.cells])
+    with pytest.raises(lawfit.LawfitError, match=r"'x' of plot_hparam_law must be a size of the law's cells"):
+        plot_hparam_law(law, x="U")
+    _saves(fig, tmp_path / "law.pdf")
+
+
+def test_hparam_law_of_n_and_d_on_marin_draws_a_line_per_ratio_and_bounds_hollow(tmp_path):
+    sweep = hparams.load_sweep(MARIN, columns={"N": "N_nonembed", "D": "D_target_tokens"}, cell_by=["optimizer"])
+    with pytest.warns(lawfit.EdgeWarning):
+        optima = hparams.cell_optima(sweep, n_resamples=100, skip_single=True)
+    law = hparams.fit_law(optima, "lr", "N,D", where={"optimizer": "adamw"})
+    ax = plot_hparam_law(law, optima).axes[0]
+    ratios = {round(p["D"] / p["N"]) for p in law.points}
+    assert len(_by_gid(ax, "law")) == len(ratios) == 4
+    for line in _by_gid(ax, "law"):
+        ratio = float(line.get_label().rsplit("= ", 1)[1])
+        np.testing.assert_allclose(
+            line.get_ydata(), law.predict(N=line.get_xdata(), D=ratio * line.get_xdata()), rtol=1e-3
+        )
+    edge = sum(p["at_edge"] for p in law.points)
+    assert f"cell optima at the edge of their sweep ({edge})" in _legend(ax) and "adamw" in ax.get_title()
+    _saves(fig := ax.figure, tmp_path / "marin.png")
+    assert isinstance(fig, Figure)
+
+
+def test_critical_batch_draws_each_hyperbola_both_critical_batches_and_the_laws(tmp_path):
+    from lawfit.hparams.batch import critical_batch
+
+    result = critical_batch(ZHANG, seq_len=512, n_resamples=100)
+    fig = plot_critical_batch(result)
+    left, right = fig.axes
+    assert left.get_xlabel() == "batch size (sequences)" and left.get_yscale() == "log"
+    lines = _by_gid(left, "hyperbola")
+    assert len(lines) == len(result.fits) == 5
+    for line, f in zip(lines, result.fits, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), f.S_min + f.E_min / line.get_xdata())
+    b_crit = np.vstack([c.get_offsets() for c in _by_gid(left, "B_crit")])
+    np.testing.assert_allclose(b_crit, [[f.B_crit, 2 * f.S_min] for f in result.fits])  # S(B_crit) = 2 S_min
+    cbs = np.vstack([c.get_offsets() for c in _by_gid(left, "CBS")])
+    np.testing.assert_allclose(cbs[:, 0], [f.CBS for f in result.fits])
+    (law,) = _by_gid(right, "law CBS")
+    np.testing.assert_allclose(law.get_ydata(), 93.197 * (law.get_xdata() / 1e6) ** 0.4683, rtol=2e-3)
+    single = plot_critical_batch(result.fits[0])
+    assert len(single.axes) == 1 and "S_min = " in " ".join(_legend(single.axes[0]))
+    _saves(fig, tmp_path / "cbs.png")
+
+
+def test_figure_dispatches_hparam_results(lr_sweep, lr_optima):
+    from lawfit.hparams.batch import BatchFit
+    from lawfit.plot import figure
+
+    assert figure(lr_optima, lr_sweep).axes[0].get_xlabel() == "learning rate"
+    assert figure(hparams.fit_law(lr_optima, "lr", "N")).axes[0].get_xlabel() == "parameters N"
+    assert figure(BatchFit.from_values(S_min=1e3, E_min=1e6)).axes[0].get_xlabel() == "batch size"

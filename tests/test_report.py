@@ -7,6 +7,7 @@ The browser tests fail, and do not skip, when Chromium or Playwright is missing:
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 import subprocess
@@ -90,19 +91,19 @@ def hostile_fit(hostile_csv: Path) -> lawfit.Fit:
 @pytest.fixture(scope="module")
 def hostile_report(tmp_path_factory: pytest.TempPathFactory, hostile_csv: Path, hostile_fit: lawfit.Fit) -> Path:
     path = tmp_path_factory.mktemp("hostile") / "report.html"
-    return write_report(hostile_csv, hostile_fit, path, bootstrap=200, seed=0, title=TITLE, command=COMMAND)
+    return write_report(hostile_csv, hostile_fit, path, n_resamples=200, seed=0, title=TITLE, command=COMMAND)
 
 
 @pytest.fixture(scope="module")
 def chinchilla_report(tmp_path_factory: pytest.TempPathFactory, chinchilla_240: lawfit.Runs) -> Path:
     path = tmp_path_factory.mktemp("chinchilla") / "report.html"
-    return write_report(chinchilla_240, "chinchilla", path, bootstrap=200, seed=0)
+    return write_report(chinchilla_240, "chinchilla", path, n_resamples=200, seed=0)
 
 
 @pytest.fixture(scope="module")
 def auto_report(tmp_path_factory: pytest.TempPathFactory, chinchilla_240: lawfit.Runs) -> Path:
     path = tmp_path_factory.mktemp("auto") / "report.html"
-    return write_report(chinchilla_240, "auto", path, bootstrap=200, seed=0)
+    return write_report(chinchilla_240, "auto", path, n_resamples=200, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ def test_report_renders_in_chromium(
         assert headings == SECTIONS
         for name, value in chinchilla_fit.params.items():
             assert f"{name}\t{value:.6g}" in text  # a row of the parameter table: name, then value
-        assert "stderr" in text and "95% interval" in text
+        assert "stderr" in text and "90% interval" in text
         assert "The fit converged and raised no warnings" in text
         assert "187 runs with C < 5.446e+20" in text  # the back-test's default split, as `lawfit backtest` makes it
         assert "1e+23" in text and "0.5139" in text  # the frontier table, with chinchilla's N* exponent
@@ -272,14 +273,15 @@ def test_user_text_is_escaped(hostile_report: Path) -> None:
 
 
 def test_candidate_names_are_escaped(hostile_fit: lawfit.Fit) -> None:
-    from lawfit.report import _selection
+    from lawfit.report.gather import _selection
+    from lawfit.report.render import blocks_html
 
     row = {"n_params": 5, "per_cut": [0.01, 0.02], "max_abs_rel_error": 0.03, "converged": True}
     rows = [
         {**row, "law": SCRIPT_RUN, "weight_growth": 0.0, "score": 0.015, "chosen": True, "note": IMG_RUN},
         {**row, "law": MARKUP_RUN, "weight_growth": 0.25, "score": 0.02, "chosen": False, "note": ""},
     ]
-    text = _selection(replace(hostile_fit, selection=rows))
+    text = blocks_html(_selection(replace(hostile_fit, selection=rows)))
     for hostile in (SCRIPT_RUN, IMG_RUN, MARKUP_RUN):
         assert hostile not in text
     assert '<tr class="marked"><td>chosen</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>' in text
@@ -330,7 +332,7 @@ def test_auto_report_shows_the_candidates_and_the_forecast_coverage(
 def test_a_fit_chosen_by_auto_is_back_tested_as_the_choice(hostile_csv: Path, hostile_fit: lawfit.Fit) -> None:
     """A Fit that auto made is back-tested by choosing again below the cut, among the same candidates; when the report
     cannot rebuild them, it back-tests the chosen law and says so."""
-    from lawfit.report import _backtest_law, _Results
+    from lawfit.report.gather import _backtest_law, _Results
 
     runs = lawfit.load_runs(hostile_csv)
     row = {"n_params": 5, "score": 0.01, "per_cut": [0.01], "max_abs_rel_error": 0.01, "converged": True, "note": ""}
@@ -353,7 +355,7 @@ def test_a_fit_chosen_by_auto_is_back_tested_as_the_choice(hostile_csv: Path, ho
 def test_a_fit_that_cannot_calibrate_says_so(tmp_path: Path) -> None:
     """Three budgets give one nested cut: no calibration. The page says so, and the back-test falls back to the
     uncalibrated intervals for a new run, named as such."""
-    path = write_report(_three_budgets(), "chinchilla", tmp_path / "report.html", bootstrap=50, seed=0)
+    path = write_report(_three_budgets(), "chinchilla", tmp_path / "report.html", n_resamples=50, seed=0)
     text = path.read_text(encoding="utf-8")
     page = text[: text.index('<nav aria-label="Contents">')]
     assert "Forecast intervals of this fit are uncalibrated: the runs allow 1 nested back-test cut(s)" in page
@@ -369,10 +371,12 @@ def test_a_fit_that_cannot_calibrate_says_so(tmp_path: Path) -> None:
 
 
 def test_law_of_one_input_leaves_the_frontier_out_with_a_reason(hostile_csv: Path, tmp_path: Path) -> None:
-    text = write_report(hostile_csv, "power", tmp_path / "report.html", bootstrap=0, holdout=1).read_text()
+    text = write_report(
+        hostile_csv, "power", tmp_path / "report.html", n_resamples=0, holdout=1, level=0.95
+    ).read_text()
     assert "Left out: the compute-optimal frontier needs a law of N and D; power takes C only." in text
     assert "Left out: the bootstrap pairs, which need bootstrap draws" in text
-    assert "No bootstrap: standard errors and intervals need bootstrap &gt; 0." in text
+    assert "No bootstrap: standard errors and intervals need n_resamples &gt; 0." in text
     # Without a bootstrap the back-test still has calibrated forecast intervals, from nested back-tests.
     assert "Coverage: the 90% forecast intervals, calibrated by scale on the runs below the cut, held " in text
     assert _coverage(text)[1] == 1
@@ -410,7 +414,7 @@ def test_a_failed_or_doubtful_fit_says_so(
 ) -> None:
     doubtful = replace(hostile_fit, diagnostics=(warning,), **changes)
     with pytest.warns(lawfit.ExtrapolationWarning, match="beyond the 10x limit"):
-        path = write_report(hostile_csv, doubtful, tmp_path / "report.html", bootstrap=0, compute=[1e30], holdout=1)
+        path = write_report(hostile_csv, doubtful, tmp_path / "report.html", n_resamples=0, compute=[1e30], holdout=1)
     text = path.read_text(encoding="utf-8")
     assert f'<div class="verdict {verdict}" role="status"><p class="headline">{headline}</p>' in text
     escaped = warning.message.replace("<", "&lt;").replace(">", "&gt;")
@@ -459,11 +463,12 @@ def test_cli_needs_an_html_output(output: list[str], message: str, capsys: pytes
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"bootstrap": 1}, "'bootstrap' parameter of write_report must be 0"),
+        ({"n_resamples": 1}, "'n_resamples' parameter of write_report must be 0"),
+        ({"max_rows": -1}, "'max_rows' parameter of write_report must be an integer >= 0"),
         ({"level": 1.5}, "'level' parameter of write_report must be a float in"),
         ({"compute": [1e21, -1.0]}, "'compute' parameter of write_report must be a positive"),
         ({"cut": 1e20, "holdout": 2}, "give one of them"),
-        ({"loss": "mse"}, "a Fit carries its own objective"),
+        ({"objective": "mse"}, "a Fit carries its own objective"),
         ({"weight_growth": 0.5}, "'weight_growth' parameter of write_report applies when it fits a law"),
         ({"candidates": ["chinchilla"]}, "'candidates' parameter of write_report lists the laws that law='auto'"),
     ],
@@ -486,3 +491,220 @@ def test_importing_lawfit_and_the_report_does_not_import_matplotlib() -> None:
     code = "import sys, lawfit, lawfit.report, lawfit.cli; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The gathered report: plain text, numbers and tables, before any HTML
+
+# The renderer's own markup: a gathered report holds none of it (the hostile user text holds other tags).
+_RENDERED_TAG = re.compile(r"</?(p|td|th|tr|table|ul|li|dl|dt|dd|div|section|h2|h3|figure|details|span)\b")
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def hostile_doc(hostile_csv: Path, hostile_fit: lawfit.Fit) -> Any:
+    from lawfit.report.gather import gather
+
+    return gather(hostile_csv, hostile_fit, n_resamples=0, title=TITLE, command=COMMAND)
+
+
+def test_the_gathered_report_is_plain_text_and_numbers(hostile_doc: Any) -> None:
+    import json
+
+    from lawfit import plot
+    from lawfit.report import document
+
+    assert [s.title for s in hostile_doc.sections] == SECTIONS
+    assert hostile_doc.title == TITLE and hostile_doc.meta.endswith(COMMAND)  # as given: escaping is the renderer's
+    for section in hostile_doc.sections:
+        for block in section.blocks:
+            assert isinstance(block, document.Block.__args__)  # type: ignore[attr-defined]
+            if isinstance(block, document.Plot):
+                assert block.figure in plot.__all__
+    record = hostile_doc.to_dict()
+    texts = _texts(json.loads(json.dumps(record)))  # JSON-ready, and unchanged by the trip
+    assert not [t for t in texts if _RENDERED_TAG.search(t)]
+    assert not [t for t in texts if "&lt;" in t or "&amp;" in t or "&#x27;" in t]
+    runs_table = record["sections"][7]["blocks"][0]
+    assert runs_table["caption"] == "All 24 runs, in the order given"
+    assert [row[1] for row in runs_table["rows"][:3]] == [SCRIPT_RUN, IMG_RUN, MARKUP_RUN]  # verbatim
+
+
+def test_the_gathered_numbers_are_the_results(hostile_doc: Any, hostile_fit: lawfit.Fit, hostile_csv: Path) -> None:
+    from lawfit.report import document
+
+    # The fit table: the fit given, n_resamples=0, so a value per parameter to 6 significant digits.
+    table = next(b for b in hostile_doc.section("fit").blocks if isinstance(b, document.Table))
+    assert table.headers == ("parameter", "value")
+    assert dict(table.rows) == {name: f"{value:.6g}" for name, value in hostile_fit.params.items()}
+    # The frontier table: the default budgets (the three powers of ten up to ten times the largest run), each row
+    # the planner's answer, computed here independently of the report.
+    runs = lawfit.load_runs(hostile_csv)
+    top = math.floor(math.log10(10 * float(np.max(6 * runs.column("N") * runs.column("D")))))
+    budgets = [10.0**k for k in range(top - 2, top + 1)]
+    expected = lawfit.plan.compute_optimal(hostile_fit, budgets)
+    frontier = next(b for b in hostile_doc.section("frontier").blocks if isinstance(b, document.Table))
+    assert [row[0] for row in frontier.rows] == [f"{c:.4g}" for c in budgets]
+    assert [row[1] for row in frontier.rows] == [f"{n:.4g}" for n in expected.N]
+    assert [row[4] for row in frontier.rows] == [f"{v:.5g}" for v in expected.loss]
+    # The figure of the fit is given the frontier it draws, over the runs' compute; it computes none itself.
+    figure = next(b for b in hostile_doc.section("figures").blocks if isinstance(b, document.Plot))
+    assert figure.figure == "plot_fit" and figure.args[0].params == hostile_fit.params
+    drawn = figure.options["frontier"]
+    compute = 6 * runs.column("N") * runs.column("D")
+    assert drawn.C[0] == pytest.approx(compute.min(), rel=1e-12) and drawn.C[-1] == pytest.approx(compute.max())
+    # The back-test: its held-out table has a row per held-out run, as many as the split says.
+    facts = dict(next(b for b in hostile_doc.section("backtest").blocks if isinstance(b, document.Facts)).rows)
+    n_test = int(re.search(r"predicting (\d+) with", facts["split"]).group(1))
+    held = [b for b in hostile_doc.section("backtest").blocks if isinstance(b, document.Table)][-1]
+    assert len(held.rows) == n_test == 5
+    assert hostile_doc.verdict.kind == "ok" and hostile_doc.verdict.points[0].startswith("Back-test: fitted below C")
+
+
+def test_a_report_document_says_what_it_holds_and_renders_escaped() -> None:
+    from lawfit.report.document import Folded, Report, Section, Table, Text, Verdict
+    from lawfit.report.render import blocks_html, render
+
+    table = Table(("<a>", "n"), (("x & y", ("1", "[0, <2>]")),), numeric=(1,), caption="<c>", marked=(0,))
+    doc = Report("<T>", "m", "0", Verdict("doubt", "Hm <b>.", ("one", "two")), (Section("s", "S", (Text("t"), table)),))
+    assert doc.to_dict()["sections"][0]["blocks"][1]["rows"] == [["x & y", ["1", "[0, <2>]"]]]
+    assert doc.summary().splitlines()[3:6] == ["verdict (doubt): Hm <b>.", "  - one", "  - two"]
+    with pytest.raises(lawfit.LawfitError, match=r"no section 'x'\. Its sections: s\."):
+        doc.section("x")
+    page = render(doc)
+    assert '<div class="verdict doubt" role="status"><p class="headline">Hm &lt;b&gt;.</p>' in page
+    assert (
+        '<tr class="marked"><td>x &amp; y</td><td class="num">1<span class="sub">[0, &lt;2&gt;]</span></td></tr>'
+        in page
+    )
+    assert "<caption>&lt;c&gt;</caption>" in page and "<th>&lt;a&gt;</th>" in page
+    folded = blocks_html([Folded("more <rows>", table)])
+    assert folded.startswith("<details><summary>more &lt;rows&gt;</summary>\n<div") and folded.endswith("</details>")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sweeps and steps-to-target tables
+
+ZHANG = Path(__file__).parent / "data" / "critical_batch_zhang2024" / "cbs_chinchilla_steps_to_target.csv"
+MARIN = Path(__file__).parent / "data" / "hparam_sweeps_marin" / "sweep_lr_batch.csv"  # see its PROVENANCE.md
+SWEEP_SECTIONS = ["Sweep", "Cell optima", "Laws of the optima", "Figures", "About this report"]
+
+
+def _lr_sweep(edge: bool = False) -> pd.DataFrame:
+    """Cells N in {1e8, 2e8, 4e8, 8e8} at D = 20 N, each a 7-point lr grid about lr* = 3e-3 (N/1e8)^-0.5, a little
+    noise; with ``edge``, the largest cell's grid stops two steps short of its optimum."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for n in (1e8, 2e8, 4e8, 8e8):
+        best = 3e-3 * (n / 1e8) ** -0.5
+        offsets = np.arange(7) - (3.3 if not (edge and n == 8e8) else 8.0)
+        for lr in best * 2.0**offsets:
+            loss = 3 + 0.03 * np.log(lr / best) ** 2 + 0.002 * rng.standard_normal()
+            rows.append({"params": n, "tokens": 20 * n, "learning_rate": lr, "loss": loss})
+    return pd.DataFrame(rows)
+
+
+def test_kind_of_tells_sweeps_steps_to_target_tables_and_runs_apart(hostile_csv: Path) -> None:
+    from lawfit.report.gather_sweep import kind_of
+
+    assert kind_of(_lr_sweep()) == "sweep"
+    assert kind_of(ZHANG) == "critical-batch"
+    assert kind_of(lawfit.datasets.path("chinchilla")) is None
+    assert kind_of(hostile_csv) is None  # a learning-rate column, but one value: final-loss runs
+    assert kind_of(_runs_table().assign(lr=np.full(24, 3e-4))) is None
+
+
+def test_sweep_gathers_optima_laws_and_figures_without_html() -> None:
+    from lawfit import hparams
+    from lawfit.report.document import Plot, Table
+    from lawfit.report.gather_sweep import gather_sweep
+
+    doc = gather_sweep(_lr_sweep(), n_resamples=200, seed=0)
+    assert [s.title for s in doc.sections] == SWEEP_SECTIONS
+    assert doc.verdict.kind == "ok" and doc.verdict.headline.startswith("4 cell optima from 28 runs in 4 cells")
+    # The same optima and law as the API's, as the report shows them.
+    sweep = hparams.load_sweep(_lr_sweep())
+    optima = hparams.cell_optima(sweep, n_resamples=200, seed=0)
+    table = doc.section("optima").blocks[0]
+    assert isinstance(table, Table) and table.headers[:3] == ("N", "D", "hparam") and table.marked == ()
+    assert [row[3] for row in table.rows] == [f"{c.value:.4g}" for c in optima.cells]
+    law = hparams.fit_law(optima, "lr", "N")  # N and D = 20 N are one scale: N,D cannot be fitted, N is
+    laws = doc.section("laws").blocks
+    assert laws[0].text == "lr* = a * N**alpha_N"
+    parameters = next(b for b in laws if isinstance(b, Table))
+    assert [row[:2] for row in parameters.rows] == [(k, f"{v:.5g}") for k, v in law.params.items()]
+    assert law.params["alpha_N"] == pytest.approx(-0.5, abs=0.05)
+    # The back-test: the law fitted below the largest N predicts the largest cell, as hparams.backtest_law says.
+    backtested = next(b for b in laws if isinstance(b, Table) and b.headers[:2] == ("N", "measured"))
+    expected = hparams.backtest_law(optima, "lr", "N", by="N").rows[0]
+    assert backtested.rows == (
+        (
+            f"{8e8:.4g}",
+            *backtested.rows[0][1:3],
+            f"{expected['predicted']:.4g}",
+            backtested.rows[0][4],
+            f"{expected['ratio']:.3g}",
+        ),
+    )
+    assert "fitted on the 3 cells with N < 8e+08" in backtested.caption
+    published = next(b for b in laws if isinstance(b, Table) and b.headers[0] == "law")
+    assert ("step-law", "lr") == published.rows[0][:2]
+    figures = doc.section("figures").blocks
+    assert [b.figure for b in figures if isinstance(b, Plot)] == ["plot_optima", "plot_hparam_law"]
+    assert figures[0].args[0].cells[0].value == optima.cells[0].value  # the results are drawn, not recomputed
+
+
+def test_sweep_with_an_edge_optimum_is_doubted_and_marked() -> None:
+    from lawfit.report.gather_sweep import gather_sweep
+
+    with pytest.warns(lawfit.EdgeWarning):
+        doc = gather_sweep(_lr_sweep(edge=True), n_resamples=100)
+    assert doc.verdict.kind == "doubt" and "1 of 4 optima lie at the edge of their sweep" in doc.verdict.points[0]
+    table = doc.section("optima").blocks[0]
+    assert table.marked == (3,) and table.rows[3][-1] == "bound"
+    assert doc.warnings[0][0] == "EdgeWarning"
+
+
+def test_critical_batch_gathers_zhangs_table_and_laws() -> None:
+    from lawfit.report.gather_sweep import gather_critical_batch
+
+    doc = gather_critical_batch(ZHANG, seq_len=512, n_resamples=200)
+    assert doc.verdict.kind == "ok" and doc.verdict.headline.endswith("CBS = 93.197 * (N / 1e+06)^0.4683.")
+    fits = doc.section("fits").blocks[0]
+    assert [row[0] for row in fits.rows] == ["85M", "151M", "302M", "604M", "1.2B"]
+    assert fits.rows[0][2][0] == "1293.8" and fits.rows[0][5][0] == "745.32"  # S_min and CBS of 85M, as Zhang's
+    laws = doc.section("laws").blocks[0]
+    assert laws.rows[0][0] == "CBS = 93.197 * (N / 1e+06)^0.4683" and laws.rows[0][3] == "99.506, 0.4576"
+
+
+def test_cli_reports_a_sweep_in_chromium(browser: Any, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "sweep.csv"
+    _lr_sweep().to_csv(path, index=False)
+    page = tmp_path / "sweep.html"
+    assert main(["report", str(path), "--bootstrap", "200", "-o", str(page)]) == 0
+    assert capsys.readouterr().out == f"report     {page} (hyperparameter sweep)\n"
+    shown = _Page(browser, page)
+    try:
+        shown.check_quiet()
+        headings = [h.strip() for h in shown.page.eval_on_selector_all("h2", "hs => hs.map(h => h.innerText)")]
+        assert headings == SWEEP_SECTIONS
+        text = shown.page.inner_text("body")
+        assert "lr* = a * N**alpha_N" in text and "90% interval" in text and "step-law" in text
+        boxes = _image_boxes(shown.page)
+        assert len(boxes) == 2  # the cells' optima, the law against N
+        for complete, natural_width, natural_height, box_width, box_height in boxes:
+            assert complete and natural_width > 0 and natural_height > 0 and box_width > 0 and box_height > 0
+    finally:
+        shown.close()
+    # Options of a sweep with runs that are not one: one clear line.
+    assert main(["report", "--dataset", "chinchilla", "--lr-law", "N", "-o", str(tmp_path / "x.html")]) == 2
+    assert "--lr-law applies to a hyperparameter sweep or a steps-to-target table" in capsys.readouterr().err

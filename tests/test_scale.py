@@ -129,7 +129,7 @@ loss = (1.69 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, 0.01, n
 f = lawfit.fit({"N": N, "D": D, "loss": loss}, "chinchilla")
 assert f.converged, f.message
 small = lawfit.datasets.chinchilla(drop_highest_loss=5)
-b = lawfit.fit(small, "chinchilla", bootstrap=200, seed=0, calibrate=False)
+b = lawfit.fit(small, "chinchilla", n_resamples=200, seed=0, calibrate=False)
 points = np.logspace(8, 10, 1_000_000)
 low, high = b.predict_interval(0.9, of="law", N=points, D=20 * points)
 assert low.shape == (1_000_000,) and np.all(low < high)

@@ -54,7 +54,7 @@ def test_auto_chooses_the_lowest_nested_error_and_records_the_table(auto_train: 
         assert row["score"] == pytest.approx(np.mean(row["per_cut"])) and len(row["per_cut"]) == 4
     # The fit is the chosen law's own fit with the chosen weighting, and is calibrated from its nested back-tests.
     assert auto_train.law.name == chosen[0]["law"]
-    assert auto_train.loss.weight_growth == chosen[0]["weight_growth"]
+    assert auto_train.objective_settings.weight_growth == chosen[0]["weight_growth"]
     assert auto_train.calibration.calibrated
     text = auto_train.summary()
     assert "auto       chose" in text and "*  " + chosen[0]["law"] in text
@@ -85,7 +85,7 @@ def test_the_choice_sees_only_the_runs_not_their_names_or_order(train_split, aut
     assert [row["law"] for row in other.selection if row["chosen"]] == [
         row["law"] for row in auto_train.selection if row["chosen"]
     ]
-    assert other.loss.weight_growth == auto_train.loss.weight_growth
+    assert other.objective_settings.weight_growth == auto_train.objective_settings.weight_growth
     assert other.params == pytest.approx(dict(auto_train.params), rel=1e-6)
 
 

@@ -46,13 +46,13 @@ def test_prediction_and_derived_intervals(chinchilla_4000: lawfit.Fit) -> None:
     assert low < f.predict(N=70e9, D=1.4e12) < high
     assert high - low < 0.05  # the law's own uncertainty at Chinchilla itself: a tight band
     # The compute-optimal exponent beta/(alpha+beta): Besiroglu et al. report 0.513 with SE 0.020.
-    value, lo, hi = f.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]), level=0.95)
+    value, lo, hi = f.quantity_interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]), level=0.95)
     assert value == pytest.approx(0.5138, abs=2e-3)
     assert lo < value < hi and 0.02 < hi - lo < 0.2
 
 
 def test_predictions_far_out_are_wider() -> None:
-    f = _synthetic_fit(seed=3, bootstrap=200)
+    f = _synthetic_fit(seed=3, n_resamples=200)
     near = np.subtract(*f.predict_interval(0.9, N=1e9, D=2e10)[::-1])
     with pytest.warns(lawfit.ExtrapolationWarning):
         far = np.subtract(*f.predict_interval(0.9, N=1e12, D=2e13)[::-1])
@@ -72,10 +72,10 @@ def _synthetic_runs(seed: int, noise: float = 0.01) -> dict[str, np.ndarray]:
     return {"N": n, "D": d, "loss": clean * np.exp(noise * rng.standard_normal(len(n)))}
 
 
-def _synthetic_fit(seed: int, bootstrap: int) -> lawfit.Fit:
+def _synthetic_fit(seed: int, n_resamples: int) -> lawfit.Fit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        return lawfit.fit(_synthetic_runs(seed), "chinchilla", loss="mse-log", bootstrap=bootstrap, seed=seed)
+        return lawfit.fit(_synthetic_runs(seed), "chinchilla", objective="mse-log", n_resamples=n_resamples, seed=seed)
 
 
 def test_coverage_of_the_90_percent_interval_at_10x_the_largest_compute() -> None:
@@ -87,7 +87,7 @@ def test_coverage_of_the_90_percent_interval_at_10x_the_largest_compute() -> Non
     truth = TRUTH["E"] + TRUTH["A"] / n ** TRUTH["alpha"] + TRUTH["B"] / d ** TRUTH["beta"]
     covered = []
     for rep in range(100):
-        f = _synthetic_fit(seed=1000 + rep, bootstrap=200)
+        f = _synthetic_fit(seed=1000 + rep, n_resamples=200)
         low, high = f.predict_interval(0.9, N=n, D=d, of="law")  # of the true (expected) loss: the law's interval
         covered.append(low <= truth <= high)
     assert 0.80 <= np.mean(covered) <= 0.97, np.mean(covered)
@@ -128,9 +128,9 @@ def test_group_resampling_widens_intervals_of_clustered_runs() -> None:
     data = {"N": n, "loss": loss, "group": np.repeat(np.arange(6), 8)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        by_run = lawfit.fit(data, "power", x="N", loss="mse-log", bootstrap=300, seed=1)
-        by_group = lawfit.fit(data, "power", x="N", loss="mse-log", bootstrap=300, seed=1, resample="group")
-    assert by_group.bootstrap.by == "group"
+        by_run = lawfit.fit(data, "power", x="N", objective="mse-log", n_resamples=300, seed=1)
+        by_group = lawfit.fit(data, "power", x="N", objective="mse-log", n_resamples=300, seed=1, resample="group")
+    assert by_group.bootstrap.resample == "group"
     assert by_group.stderr["alpha"] > 2 * by_run.stderr["alpha"]
 
 
@@ -142,7 +142,7 @@ def test_draws_are_saved_and_loaded(chinchilla_fit, chinchilla_240, tmp_path) ->
 
 
 def test_no_draws_bad_level_and_too_few_resamples_are_explained(chinchilla_fit, chinchilla_240) -> None:
-    with pytest.raises(lawfit.LawfitError, match=r"no bootstrap draws\. Fit with bootstrap=1000"):
+    with pytest.raises(lawfit.LawfitError, match=r"no bootstrap draws\. Fit with n_resamples=1000"):
         chinchilla_fit.intervals()
     f = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=10)
     with pytest.raises(lawfit.LawfitError, match=r"'level' parameter must be a float in \(0, 1\)"):
@@ -150,7 +150,7 @@ def test_no_draws_bad_level_and_too_few_resamples_are_explained(chinchilla_fit, 
     with pytest.raises(lawfit.LawfitError, match="'n_resamples' parameter of bootstrap must be an integer >= 2"):
         lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=1)
     with pytest.raises(lawfit.LawfitError, match="needs a 'group' column"):
-        lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=10, by="group")
+        lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=10, resample="group")
     with pytest.raises(lawfit.LawfitError, match="bootstrap the data that was fitted"):
         lawfit.bootstrap(chinchilla_fit, lawfit.datasets.chinchilla(), n_resamples=10)
 
@@ -160,7 +160,9 @@ def test_cli_fit_with_bootstrap_prints_stderr_and_intervals(capsys) -> None:
     assert main([*argv, "--bootstrap", "100", "--seed", "3", "--level", "0.9", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert set(record["stderr"]) == set(record["params"]) == set(record["intervals"])
-    assert record["bootstrap"] == {"n_resamples": 100, "seed": 3, "by": "run", "n_converged": 100}
+    boot = record["bootstrap"]  # the saved file's record of the draws (Fit.to_dict)
+    assert (boot["n_resamples"], boot["seed"], boot["resample"], sum(boot["converged"])) == (100, 3, "run", 100)
+    assert len(boot["draws"]) == 100 and all(len(draw) == len(record["params"]) for draw in boot["draws"])
     for name, interval in record["intervals"].items():  # the one JSON shape of an interval (README: vocabulary)
         assert interval["level"] == 0.9 and interval["value"] == record["params"][name], name
         assert interval["low"] < interval["value"] < interval["high"], name

@@ -19,6 +19,8 @@ from .errors import __all__ as _ERRORS  # the typed errors and warnings (a leaf 
 _ORIGIN = {
     "curves": ".curves",
     "datasets": ".datasets",
+    "capabilities": ".capabilities",
+    "hparams": ".hparams",
     "plan": ".plan",
     "set_progress": "._progress",
     "Chain": ".chain",
@@ -38,7 +40,7 @@ _ORIGIN = {
 __all__ = sorted([*_ORIGIN, "__version__"])  # every public name once: in _ORIGIN
 
 
-__getattr__, __dir__ = exports(__name__, _ORIGIN, modules=("curves", "datasets", "plan"))
+__getattr__, __dir__ = exports(__name__, _ORIGIN, modules=("capabilities", "curves", "datasets", "hparams", "plan"))
 
 # The functions lawfit.fit and lawfit.chain stay themselves when their modules are imported.
 _SHADOWED = ("fit", "chain")

@@ -80,6 +80,7 @@ class Schema:
     ``name`` is the file's ``schema`` (``"lawfit.fit"``), ``version`` the ``schema_version`` this lawfit writes and
     the newest it reads, ``noun`` what it is called ("fit"), ``what`` what it is in words, ``reader`` how to read
     one. ``legacy`` is the key that marked this kind before it had a ``schema`` (its value was the version, 1).
+    ``oldest`` is the oldest version this lawfit still reads.
     """
 
     name: str
@@ -88,6 +89,7 @@ class Schema:
     what: str
     reader: str
     legacy: str = ""
+    oldest: int = 1
 
     @property
     def kind(self) -> str:
@@ -95,11 +97,13 @@ class Schema:
         return self.name.removeprefix("lawfit.")
 
 
-FIT = Schema("lawfit.fit", 1, "fit", "a fit of a law to runs", "lawfit.load_fit (on the command line: lawfit predict)")
+# Version 2 of both renamed keys to the words of the API and the command (version 1 is still read):
+# "loss" -> "objective_settings" (its "loss" -> "name"), a fit's "data" -> "runs_summary", "search" -> "search_report".
+FIT = Schema("lawfit.fit", 2, "fit", "a fit of a law to runs", "lawfit.load_fit (on the command line: lawfit predict)")
 # Version 1 of the curve fit was the format before its schema: {"lawfit_curve_fit": 1, "law": NAME, "spec": ...}.
 CURVE_FIT = Schema(
     "lawfit.curve_fit",
-    2,
+    3,
     "curve fit",
     "a loss-curve fit",
     "lawfit.curves.load_curve_fit (on the command line: lawfit curve predict)",
@@ -137,10 +141,17 @@ def result_record(schema: Schema, result: Any, **rest: Any) -> dict[str, Any]:
             "n_points": result.n_points,
             "converged": result.converged,
             "message": result.message,
-            "loss": result.loss.to_dict(),
+            "objective_settings": objective_settings(result.objective_settings),
             **rest,
         }
     )
+
+
+def objective_settings(objective: Any) -> dict[str, Any]:
+    """An :class:`~lawfit.Objective`'s record under a result's ``objective_settings``: ``name`` (what the
+    ``objective`` parameter and ``--objective`` name), then its settings."""
+    settings = objective.to_dict()
+    return {"name": settings.pop("loss"), **settings}
 
 
 def open_record(path: str | os.PathLike[str], schema: Schema, fix: str) -> tuple[dict[str, Any], Fields]:
@@ -168,8 +179,7 @@ def check_schema(record: Any, fields: Fields, schema: Schema) -> int:
         raise FitFileError(f"{where} is {show(record)}, not an object: it is not a {schema.noun} saved by lawfit.")
     name = record.get("schema", MISSING)
     if name == schema.name:
-        fields.version(record, "schema_version", schema.version, f"{schema.noun} schema")
-        return schema.version
+        return fields.version(record, "schema_version", schema.version, f"{schema.noun} schema", oldest=schema.oldest)
     if name is MISSING and schema.legacy and schema.legacy in record:
         fields.version(record, schema.legacy, 1, f"{schema.noun} format")
         return 1
@@ -355,17 +365,23 @@ class Fields:
         """``where``, to begin a sentence."""
         return self.where[:1].upper() + self.where[1:]
 
-    def version(self, record: Mapping[str, Any], key: str, current: int, kind: str) -> None:
-        """Check that ``record[key]`` is ``current``, the version of the ``kind`` (e.g. "fit schema") this lawfit
-        reads; a newer one says to upgrade lawfit."""
+    def version(
+        self, record: Mapping[str, Any], key: str, current: int, kind: str, *, oldest: int | None = None
+    ) -> int:
+        """``record[key]``, checked to be a version of the ``kind`` (e.g. "fit schema") this lawfit reads: ``current``
+        or, with ``oldest``, one from ``oldest`` to ``current``; a newer one says to upgrade lawfit."""
         value = record.get(key, MISSING)
+        if oldest is not None and isinstance(value, int) and not isinstance(value, bool) and oldest <= value < current:
+            return value
         if isinstance(value, int) and not isinstance(value, bool) and value > current:
             raise FitFileError(
                 f"{self.subject} was written in {kind} version {value}, newer than this lawfit reads ({current}); "
                 "upgrade lawfit to read it."
             )
         if isinstance(value, bool) or value != current:
-            raise self.error(key, f"{current}, the {kind} version this lawfit reads", value)
+            older = f" (or an older one from {oldest})" if oldest is not None and oldest < current else ""
+            raise self.error(key, f"{current}, the {kind} version this lawfit writes{older}", value)
+        return current
 
     # -- reading a field -----------------------------------------------------------------------------------------
     @staticmethod

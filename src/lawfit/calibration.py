@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import renamed
 from ._records import Fields
 from .data import Runs, budget_groups
 from .errors import LawfitError
@@ -166,6 +167,7 @@ def nested_cuts(scale: np.ndarray, weights: np.ndarray, n_params: int) -> list[f
     return sorted(cuts)
 
 
+@renamed(options="search_options")
 def nested_backtests(
     law: Law,
     objective: Objective,
@@ -174,12 +176,13 @@ def nested_backtests(
     *,
     by: str | None = None,
     cuts: Sequence[float] | None = None,
-    options: SearchOptions | None = None,
+    search_options: SearchOptions | None = None,
     grid: np.ndarray | None = None,
 ) -> NestedBacktests:
     """Fit ``law`` on all runs and below each nested cut of ``by`` (default :func:`scale_of`), as one batched search.
 
-    ``cuts`` defaults to :func:`nested_cuts` of the runs.
+    ``cuts`` defaults to :func:`nested_cuts` of the runs; ``search_options`` set the search (the deprecated name
+    ``options`` is read for one more release).
 
     >>> import lawfit
     >>> from lawfit.laws import get_law
@@ -189,10 +192,11 @@ def nested_backtests(
     (4, True)
     """
     return nested_backtests_batch(
-        law, objective, runs, np.atleast_2d(weights), by=by, cuts=cuts, options=options, grid=grid
+        law, objective, runs, np.atleast_2d(weights), by=by, cuts=cuts, search_options=search_options, grid=grid
     )[0]
 
 
+@renamed(options="search_options")
 def nested_backtests_batch(
     law: Law,
     objective: Objective,
@@ -201,7 +205,7 @@ def nested_backtests_batch(
     *,
     by: str | None = None,
     cuts: Sequence[float] | None = None,
-    options: SearchOptions | None = None,
+    search_options: SearchOptions | None = None,
     grid: np.ndarray | None = None,
 ) -> list[NestedBacktests]:
     """:func:`nested_backtests` for each row of ``weight_rows`` (one weighting of the runs each), in one search.
@@ -221,7 +225,7 @@ def nested_backtests_batch(
     cuts = sorted(float(c) for c in cuts)
     rows = [np.where(scale < cut, w, 0.0) if cut else w for w in weight_rows for cut in (0.0, *cuts)]
     inputs, y = runs.inputs(law.inputs), runs.column(law.target)
-    found = search_many(law, objective, inputs, y, np.vstack(rows), grid=grid, options=options)
+    found = search_many(law, objective, inputs, y, np.vstack(rows), grid=grid, options=search_options)
     per_row = len(cuts) + 1
     return [
         _scored(law, runs, by, scale, inputs, y, w, cuts, found[r * per_row : (r + 1) * per_row])

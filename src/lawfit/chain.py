@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
+from ._checks import RESAMPLES, check, renamed
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT
 from .errors import LawfitError
-from .fit import Fit, _complete_inputs, fit
+from .fit import Fit, complete_inputs, fit
 from .laws import Law
 
 __all__ = ["Chain", "chain"]
@@ -44,7 +45,8 @@ class Chain:
     >>> n = np.repeat(np.logspace(7, 9, 5), 4); d = np.tile(np.logspace(9, 11, 4), 5)
     >>> loss = (1.8 + 400 / n**0.34 + 400 / d**0.28) * np.exp(0.005 * rng.standard_normal(20))
     >>> error = 0.75 - 2.0 * np.exp(-1.2 * loss) + 0.003 * rng.standard_normal(20)
-    >>> c = lawfit.chain({"N": n, "D": d, "loss": loss, "error": error}, bootstrap=50, metric_options={"loss": "mse"})
+    >>> runs = {"N": n, "D": d, "loss": loss, "error": error}
+    >>> c = lawfit.chain(runs, n_resamples=50, metric_options={"objective": "mse"})
     >>> loss, error = c.predict(N=1e10, D=2e11)
     >>> round(float(loss), 2), round(float(error), 2), c.joint
     (2.25, 0.63, True)
@@ -84,9 +86,9 @@ class Chain:
             if the_fit.bootstrap is None:
                 raise LawfitError(
                     f"The {which} fit of this chain has no bootstrap draws. Build the chain with "
-                    "lawfit.chain(runs, ..., bootstrap=1000), or bootstrap both fits first (lawfit.bootstrap)."
+                    "lawfit.chain(runs, ..., n_resamples=1000), or bootstrap both fits first (lawfit.bootstrap)."
                 )
-        values = _complete_inputs(self.loss_fit.law.inputs, inputs)
+        values = complete_inputs(self.loss_fit.law.inputs, inputs)
         self.loss_fit._check_extrapolation(values, EXTRAPOLATION_LIMIT)
         loss = _unc.prediction_draws(self.loss_fit, values)
         params = _unc.param_draws(self.metric_fit)
@@ -96,13 +98,14 @@ class Chain:
         metric = jax.vmap(lambda p, x: law.fn(p, {"loss": x}))(paired, jnp.asarray(loss[:n]))
         return loss[:n], np.asarray(metric, dtype=np.float64)
 
-    def predict_interval(self, level: float = 0.95, **inputs: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def predict_interval(self, level: float = 0.9, **inputs: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Percentile intervals ``{"loss": (low, high), metric: (low, high)}`` at ``inputs``, the loss law's
         uncertainty carried into the metric."""
         loss, metric = self.draws(**inputs)
         return {"loss": _unc.percentile_interval(loss, level), self.metric: _unc.percentile_interval(metric, level)}
 
 
+@renamed(bootstrap="n_resamples")
 def chain(
     data: Runs | Any,
     loss_law: Law | str = "chinchilla",
@@ -110,7 +113,7 @@ def chain(
     *,
     target: str = "error",
     columns: Mapping[str, str] | None = None,
-    bootstrap: int = 1000,
+    n_resamples: int = 1000,
     seed: int = 0,
     resample: str = "run",
     loss_options: Mapping[str, Any] | None = None,
@@ -127,22 +130,22 @@ def chain(
         Gadre et al.'s ``eps - k*exp(-gamma*L)``; give a :class:`Law` to pick another target).
     target : str
         The metric column, when ``metric_law`` is ``"downstream"``.
-    bootstrap : int
-        Resamples of the joint bootstrap (>= 2); both fits are refitted on the same resamples.
+    n_resamples : int
+        Resamples of the joint bootstrap (>= 2); both fits are refitted on the same resamples (the deprecated name
+        ``bootstrap`` is read for one more release).
     loss_options, metric_options : mapping, optional
-        Keywords of :func:`lawfit.fit` for each fit, e.g. ``{"loss": "mse"}`` for the metric fit as Gadre et al.
+        Keywords of :func:`lawfit.fit` for each fit, e.g. ``{"objective": "mse"}`` for the metric fit as Gadre et al.
         fit it (least squares on the error).
     """
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
-        raise LawfitError(f"The 'bootstrap' parameter of chain must be an integer >= 2. Got {bootstrap!r} instead.")
+    check(n_resamples, RESAMPLES, "n_resamples", "chain")
     runs = load_runs(data, columns=columns)
     if isinstance(metric_law, str) and metric_law == "downstream":
         from .laws import get_law
 
         metric_law = get_law("downstream", target=target)
-    shared = {"bootstrap": bootstrap, "seed": seed, "resample": resample}
+    shared = {"n_resamples": n_resamples, "seed": seed, "resample": resample}
     for name, options in (("loss_options", loss_options), ("metric_options", metric_options)):
-        clash = sorted(set(options or {}) & {*shared, "columns", "data"})
+        clash = sorted(set(options or {}) & {*shared, "bootstrap", "columns", "data"})
         if clash:
             raise LawfitError(f"The {name} of chain cannot set {clash[0]!r}: give it to chain itself.")
     loss_fit = fit(runs, loss_law, **dict(loss_options or {}), **shared)

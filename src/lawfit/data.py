@@ -10,10 +10,16 @@ Units in headers ("Params (M)", "Tokens (B)", "N_millions") are applied and note
 or billions without a unit, runs a tracker marks as crashed, exact repeats and a C column at odds with 6 N D are
 warned of or noted. A path that is not a regular file (a FIFO, a device such as /dev/zero, a socket) is refused
 before it is opened.
+
+Columns beyond the canonical ones (a batch size, a learning rate, a model's name) are read the same way when
+``load_runs`` is asked for them with ``extra=`` (see :class:`Extra`): found by their aliases or mapped with
+``columns=``, checked with the same messages, kept under their own names. :func:`read_table` reads a source without
+validating it, for a caller that must look at the columns first; :func:`load_runs` then takes the table it returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -28,15 +34,17 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import Instance, Integer, Real, check
 from ._lazy import pandas as pd  # imported when a table is first read
 from .errors import DataError, DataWarning
 
-__all__ = ["Runs", "budget_groups", "load_runs"]
+__all__ = ["Extra", "Runs", "budget_groups", "load_runs"]
 
 _SIZES = ("N", "D", "C")
 _NUMERIC = ("N", "D", "C", "U", "loss", "weight")
 _TEXT = ("run", "group")
-_CANONICAL = ("N", "D", "C", "U", "loss", "run", "group", "weight")
+#: The columns :func:`load_runs` knows by name, in the order of a Runs table.
+CANONICAL_COLUMNS = ("N", "D", "C", "U", "loss", "run", "group", "weight")
 _MEANING = {
     "N": "parameters",
     "D": "tokens",
@@ -47,7 +55,8 @@ _MEANING = {
     "group": "run family",
     "weight": "sample weight",
 }
-_ALIASES = {
+#: The source column names each canonical column is found under (compared as :func:`match_columns` does).
+COLUMN_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "N": (
         "n", "params", "parameters", "model size", "model_size", "n_params", "num_params", "nparams",
         "param_count", "non_embedding_params", "non-embedding parameters", "size", "n_parameters",
@@ -66,7 +75,7 @@ _ALIASES = {
     "run": ("run", "run_id", "run_name", "name", "id"),
     "group": ("group", "family", "series"),
     "weight": ("weight", "weights", "w"),
-}  # fmt: skip
+})  # fmt: skip
 _FORMATS = {
     "csv": "csv", "tsv": "tsv", "parquet": "parquet", "pq": "parquet", "json": "json", "jsonl": "jsonl",
     "ndjson": "jsonl",
@@ -87,7 +96,93 @@ def _normalize(label: Any) -> str:
     return re.sub(r"[\s_.\-/]+", "", text)
 
 
-_ALIAS_TO_NAME = {_normalize(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+_ALIAS_TO_NAME = {_normalize(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
+def match_columns(labels: Sequence[Any], aliases: Sequence[str]) -> list[Any]:
+    """The ``labels`` that name one of ``aliases``, in the order of the aliases (then of the labels).
+
+    Names are compared as :func:`load_runs` compares them: ignoring case, spaces, underscores, hyphens, dots, slashes
+    and anything in brackets (a unit).
+
+    >>> match_columns(["Batch Size (seqs)", "train/loss", "bs"], ("bs", "batch_size", "loss"))
+    ['bs', 'Batch Size (seqs)']
+    """
+    order = {key: rank for rank, key in reversed(list(enumerate(_normalize(alias) for alias in aliases)))}
+    found = [label for label in labels if _normalize(label) in order]
+    return sorted(found, key=lambda label: order[_normalize(label)])
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A column beyond the canonical ones for :func:`load_runs` to find, check and keep under its own name.
+
+    Parameters
+    ----------
+    name : str
+        The column's name in the runs' table, and in ``columns=`` (``--col NAME=COLUMN``); not a canonical name.
+    aliases : sequence of str
+        Source column names it is found under, the likeliest first, compared as the canonical names' aliases are
+        (ignoring case, separators and brackets). The name itself is always one.
+    numeric : bool, default True
+        Read as float64, and refuse (or with ``drop_bad`` drop) rows with text, NaN, inf or a value <= 0, as for
+        N, D and loss. A text column (a model's label) is kept as strings, as ``run`` and ``group`` are.
+    required : bool, default False
+        Refuse runs without the column, saying how to map it.
+    empty_means : str, optional
+        What an empty cell says about its run, for the messages that refuse or drop it (``"runs that never
+        reached the target loss"``); without it an empty cell is reported as NaN.
+
+    Examples
+    --------
+    >>> runs = load_runs({"N": [1e8, 4e8], "loss": [3.2, 2.9], "Batch Size": [256, 512]},
+    ...                  extra=[Extra("batch", ("batch_size", "bs"))])
+    >>> runs.columns, runs.column("batch")
+    (('N', 'loss', 'batch'), array([256., 512.]))
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    numeric: bool = True
+    required: bool = False
+    empty_means: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or self.name in CANONICAL_COLUMNS:
+            raise DataError(
+                "The 'name' parameter of Extra must be a non-empty string other than the canonical names "
+                f"{', '.join(CANONICAL_COLUMNS)}. Got {self.name!r} instead."
+            )
+        aliases = (self.aliases,) if isinstance(self.aliases, str) else self.aliases
+        if not isinstance(aliases, Sequence) or not all(isinstance(alias, str) for alias in aliases):
+            raise DataError(
+                f"The 'aliases' parameter of Extra must be a sequence of strings. Got {self.aliases!r} instead."
+            )
+        for option in ("numeric", "required"):
+            check(getattr(self, option), Instance((bool,), "a bool"), option, "Extra", error=DataError)
+        check(self.empty_means, Instance((str,), "a string"), "empty_means", "Extra", error=DataError)
+        object.__setattr__(self, "aliases", tuple(dict.fromkeys((self.name, *aliases))))
+
+
+def _extras(extra: Any) -> tuple[Extra, ...]:
+    """``load_runs``'s ``extra``: Extra specs, names, or a mapping of name to aliases (numeric, optional)."""
+    if extra is None:
+        return ()
+    if isinstance(extra, Mapping):
+        specs = [Extra(name, aliases) for name, aliases in extra.items()]
+    elif isinstance(extra, Sequence) and not isinstance(extra, str):
+        specs = [item if isinstance(item, Extra) else Extra(item) for item in extra]
+    else:
+        raise DataError(
+            "The 'extra' parameter of load_runs must be a sequence of Extra or a mapping of name to aliases. Got "
+            f"{type(extra).__name__} instead."
+        )
+    names = [spec.name for spec in specs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"The 'extra' parameter of load_runs names {listing(repeated)} more than once; name each once.")
+    return tuple(specs)
+
 
 # Unit words of a header ("Params (M)", "tokens_B", "N_millions") and the factor that brings values to counts.
 _UNIT_WORDS = {
@@ -189,13 +284,23 @@ def _how_to_map(name: str) -> str:
     return f"{fix}, {_NO_SIZE_HINT}." if name in _SIZES else f"{fix}."
 
 
-def _listing(labels: Sequence[Any]) -> str:
+def listing(labels: Sequence[Any]) -> str:
+    """Labels quoted and joined for a message, or 'none'.
+
+    >>> listing(["N", 3]), listing([])
+    ("'N', 3", 'none')
+    """
     return ", ".join(repr(label) for label in labels) if len(labels) else "none"
 
 
 @dataclass(frozen=True)
-class _Origin:
-    """Where a table came from, for error messages: the source and how its rows are numbered."""
+class Origin:
+    """Where a table came from, for error messages: the source and how its rows are numbered.
+
+    >>> origin = Origin("runs.csv", is_file=True)
+    >>> origin.described, origin.rows(np.array([False, True, True]), None)
+    ("'runs.csv'", '2 rows (data rows 2, 3)')
+    """
 
     source: str
     is_file: bool
@@ -226,13 +331,37 @@ class _Origin:
 
 
 @dataclass(frozen=True, eq=False)
+class SourceTable:
+    """A table as read by :func:`read_table`, not yet validated: its rows, where they came from, and notes on the
+    reading. :func:`load_runs` takes it as a source, so a caller can look at the columns (or add one) first.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows as read, with the source's column names.
+    origin : Origin
+        The source, and how its rows are numbered in messages.
+    notes : tuple of str
+        What reading did (a ``.json`` file read as JSON Lines, ...); they lead the notes of the runs.
+    """
+
+    frame: pd.DataFrame
+    origin: Origin
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+
+@dataclass(frozen=True, eq=False)
 class Runs:
     """Final-loss runs in one validated table, ready for a law to fit.
 
     Build it with :func:`load_runs`. The table holds the canonical columns that are present, in the order
-    ``N, D, C, loss, run, group, weight``, followed by the other source columns unchanged. ``N``, ``D``,
-    ``C``, ``loss`` and ``weight`` are float64 (sizes and losses > 0, weights >= 0, all finite); ``run`` and
-    ``group`` are strings. Treat the table as read-only: the methods hand out copies.
+    ``N, D, C, loss, run, group, weight``, then the extras asked for (see :class:`Extra`), followed by the other
+    source columns unchanged. ``N``, ``D``, ``C``, ``loss`` and ``weight`` are float64 (sizes and losses > 0,
+    weights >= 0, all finite); ``run`` and ``group`` are strings. Treat the table as read-only: the methods hand
+    out copies.
 
     Parameters
     ----------
@@ -245,33 +374,38 @@ class Runs:
     notes : tuple of str
         What loading did or noticed, in sentences: matched column names and the units applied, rows dropped and
         why, derived columns, runs marked as crashed, exact repeats, a C column at odds with 6 N D.
+    read_from : Mapping[str, Any]
+        The source column each canonical column and extra was read from, e.g. ``{"N": "Model Size"}`` (derived
+        columns are not read, and are in ``derived``).
 
     Examples
     --------
-    >>> runs = load_runs({"N": [1e8, 4e8], "C": [1.2e18, 9.6e18], "loss": [3.2, 2.9]})
+    >>> runs = load_runs({"Model Size": [1e8, 4e8], "C": [1.2e18, 9.6e18], "loss": [3.2, 2.9]})
     >>> len(runs), runs.columns
     (2, ('N', 'D', 'C', 'loss'))
     >>> runs.column("D")
     array([2.e+09, 4.e+09])
-    >>> dict(runs.derived)
-    {'D': 'D = C / (6 N)'}
+    >>> dict(runs.derived), dict(runs.read_from)
+    ({'D': 'D = C / (6 N)'}, {'N': 'Model Size', 'C': 'C', 'loss': 'loss'})
     """
 
     table: pd.DataFrame
     source: str = "<DataFrame>"
     derived: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    read_from: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Freeze the metadata so that a Runs handed around cannot change under its holder.
         object.__setattr__(self, "derived", MappingProxyType(dict(self.derived)))
         object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "read_from", MappingProxyType(dict(self.read_from)))
         if not isinstance(self.table, pd.DataFrame):
             raise DataError(f"Runs needs a pandas DataFrame as table. Got {type(self.table).__name__} instead.")
         if "loss" not in self.table.columns or not any(s in self.table.columns for s in _SIZES):
             raise DataError(
                 "Runs needs a table with a loss column and at least one of N, D, C. "
-                f"Got columns {_listing(list(self.table.columns))}; build runs with load_runs instead."
+                f"Got columns {listing(list(self.table.columns))}; build runs with load_runs instead."
             )
         if len(self.table) == 0:
             raise DataError("Runs needs at least one row. Got an empty table.")
@@ -325,7 +459,7 @@ class Runs:
             if name in _MEANING:
                 raise DataError(f"The runs have no column {_named(name)}. {_how_to_map(name)}")
             raise DataError(
-                f"The runs have no column {name!r}. Available columns: {_listing(self.columns)}; "
+                f"The runs have no column {name!r}. Available columns: {listing(self.columns)}; "
                 f"rename a source column to {name!r} to provide it."
             )
         values = self.table[name]
@@ -358,18 +492,18 @@ class Runs:
         if len(missing) == 1 and missing[0] in _MEANING:
             raise DataError(
                 f"The law needs column {_named(missing[0])}, which the runs lack. {_how_to_map(missing[0])} "
-                f"Available columns: {_listing(self.columns)}."
+                f"Available columns: {listing(self.columns)}."
             )
         if missing:
             maps = " ".join(f"--col {name}=COLUMN" for name in missing if name in _MEANING)
             others = [name for name in missing if name not in _MEANING]
             fixes = ([f"map them with {maps}"] if maps else []) + (
-                [f"name source columns {_listing(others)}"] if others else []
+                [f"name source columns {listing(others)}"] if others else []
             )
             hint = f", {_NO_SIZE_HINT}" if any(name in _SIZES for name in missing) else ""
             raise DataError(
                 f"The law needs columns {', '.join(_named(name) for name in missing)}, which the runs lack. "
-                f"Available columns: {_listing(self.columns)}; {' and '.join(fixes)}{hint}."
+                f"Available columns: {listing(self.columns)}; {' and '.join(fixes)}{hint}."
             )
         arrays = {}
         for name in names:
@@ -377,7 +511,7 @@ class Runs:
             # Canonical columns were checked on loading; other columns (a curve's step, say) are checked here.
             bad = ~np.isfinite(values)
             if bad.any():
-                rows = _Origin(self.source, is_file=False).rows(bad, self.table.index)
+                rows = Origin(self.source, is_file=False).rows(bad, self.table.index)
                 raise DataError(f"Column {name!r} has NaN or inf in {rows}. Drop or fix those rows before fitting.")
             arrays[name] = values
         return arrays
@@ -418,7 +552,7 @@ class Runs:
             raise DataError(
                 f"The 'mask' parameter of Runs.select has positions outside 0..{len(self) - 1}: {error}."
             ) from None
-        return Runs(table=table, source=self.source, derived=self.derived, notes=self.notes)
+        return Runs(table=table, source=self.source, derived=self.derived, notes=self.notes, read_from=self.read_from)
 
     def drop_highest_loss(self, k: int) -> Runs:
         """The runs without the ``k`` with the highest loss, in their order (outliers, as Besiroglu et al. 2024
@@ -428,8 +562,7 @@ class Runs:
         >>> runs.drop_highest_loss(1).column("loss")
         array([2.9, 2.7])
         """
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise DataError(f"The number of highest-loss runs to drop must be an integer >= 0. Got {k!r} instead.")
+        k = check(k, Integer(0), "k", "drop_highest_loss", error=DataError)
         if k == 0:
             return self
         if k >= len(self):
@@ -437,7 +570,7 @@ class Runs:
         order = np.argsort(self.column("loss"), kind="stable")
         dropped = self.select(np.sort(order[: len(self) - int(k)]))
         note = f"Dropped the {k} highest-loss run{'s' if k > 1 else ''} as outliers."
-        return Runs(table=dropped.table, source=self.source, derived=self.derived, notes=(*self.notes, note))
+        return dataclasses.replace(dropped, notes=(*self.notes, note))
 
     def require_points(self, n_params: int, law_name: str, weights: np.ndarray | None = None) -> None:
         """Refuse to fit more parameters than there are runs (runs with weight 0 do not count): weight from the
@@ -462,20 +595,22 @@ class Runs:
 
 
 def load_runs(
-    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, Any] | Runs,
+    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, Any] | Runs | SourceTable,
     *,
     columns: Mapping[str, Any] | None = None,
     format: str | None = None,
     drop_bad: bool = False,
+    extra: Sequence[Extra | str] | Mapping[str, Sequence[str]] | None = None,
 ) -> Runs:
     """Load final-loss runs and validate them.
 
     Parameters
     ----------
-    source : path, pandas.DataFrame, mapping or Runs
+    source : path, pandas.DataFrame, mapping, Runs or SourceTable
         A CSV, TSV, Parquet (``.parquet``, ``.pq``), JSON (``.json``: a list of records or a dict of columns)
         or JSON Lines (``.jsonl``, ``.ndjson``) file, possibly compressed (``.gz``, ...); a DataFrame; a
-        mapping of column name to values; or a :class:`Runs`, returned as is unless ``columns`` is given.
+        mapping of column name to values; a :class:`Runs`, returned as is unless ``columns`` or ``extra`` is
+        given; or a :class:`SourceTable` from :func:`read_table`.
     columns : mapping, optional
         Canonical name -> source column, e.g. ``{"N": "Model Size"}``. Canonical names are ``N`` (parameters),
         ``D`` (tokens), ``C`` (FLOPs), ``loss``, ``run``, ``group`` and ``weight``. Names not mapped are
@@ -495,6 +630,13 @@ def load_runs(
         Drop the rows a fit cannot use (NaN or inf, a size or loss <= 0, text in a numeric column, a negative
         weight) and the runs that a ``State`` or ``Status`` column says crashed, failed or were killed, and say
         in the notes how many and why. Without it such rows are refused, all in one error, and failed runs noted.
+    extra : sequence of Extra, or mapping of name to aliases, optional
+        Columns beyond the canonical ones to read too, each an :class:`Extra` (a mapping ``{"batch": ("bs",
+        "batch_size")}`` is short for numeric, optional extras). Each is found as the canonical columns are: mapped
+        in ``columns`` (``columns={"batch": "My Col"}``), else by its aliases among the source columns the
+        canonical ones did not take; numeric ones are read as float64 and their bad rows (text, NaN, inf, <= 0)
+        refused or dropped with the others; the table keeps each under its name, after the canonical columns, and
+        the notes say which source column was read. An extra not found is left out, unless it is required.
 
     Returns
     -------
@@ -530,36 +672,47 @@ def load_runs(
     (array([1.e+08, 1.e+09]), "Read N (parameters) from column 'Params (M)' in millions (x 1e+06).")
     >>> runs.notes[2]
     'Dropped 1 of 3 rows that a fit cannot use: 1 row (data row 2) with NaN or inf loss.'
+
+    Columns beyond the canonical ones, found by their aliases:
+
+    >>> runs = load_runs({"N": [1e8, 4e8], "loss": [3.2, 2.9], "learning_rate": [1e-3, 2e-3]},
+    ...                  extra={"lr": ("learning_rate", "peak_lr")})
+    >>> runs.column("lr"), runs.notes[0]
+    (array([0.001, 0.002]), "Read lr from column 'learning_rate'.")
     """
-    if isinstance(source, Runs):
+    extras = _extras(extra)
+    if isinstance(source, Runs) and columns is None and not extras:
         if format is not None:
             raise DataError(_format_for_table("Runs", format))
-        if columns is None:
-            return source
-        # Derived columns are recomputed from the new mapping rather than read back as given.
-        frame = source.table.drop(columns=list(source.derived))
-        return _build(frame, _Origin(source.source, is_file=False), columns, drop_bad)
-    frame, origin, notes = _read(source, format)
-    runs = _build(frame, origin, columns, drop_bad)
-    return Runs(table=runs.table, source=runs.source, derived=runs.derived, notes=(*notes, *runs.notes))
+        return source
+    if isinstance(source, SourceTable):
+        if format is not None:
+            raise DataError(_format_for_table("SourceTable", format))
+        table = source
+    else:
+        table = read_table(source, format=format)
+    return _build(table, columns, drop_bad, extras)
 
 
-def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | None, drop_bad: bool = False) -> Runs:
+def _build(
+    source: SourceTable, columns: Mapping[str, Any] | None, drop_bad: bool = False, extras: tuple[Extra, ...] = ()
+) -> Runs:
+    frame, origin = source.frame, source.origin
     if frame.columns.has_duplicates:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise DataError(
-            f"The runs from {origin.described} have duplicate column names {_listing(duplicated)}, and lawfit will "
+            f"The runs from {origin.described} have duplicate column names {listing(duplicated)}, and lawfit will "
             f"not pick one. {_DUPLICATE_FIX}"
         )
     if len(frame) == 0:
         raise DataError(
-            f"The runs from {origin.described} have no rows (columns {_listing(list(frame.columns))}). "
+            f"The runs from {origin.described} have no rows (columns {listing(list(frame.columns))}). "
             "Give at least one run."
         )
-    mapping, factors, notes = _resolve_columns(frame, columns, origin)
-    table, renamed = _assemble(frame, mapping)
-    notes += renamed
-    table, problems = _convert(table, mapping, factors, origin)
+    mapping, factors, notes = _resolve_columns(frame, columns, origin, extras)
+    table, renamed = _assemble(frame, mapping, [spec.name for spec in extras])
+    notes = [*source.notes, *notes, *renamed]
+    table, problems = _convert(table, mapping, factors, origin, {spec.name: spec for spec in extras})
     problems += _failed_runs(table, mapping, origin)
     table, origin, dropped = _settle_problems(table, problems, origin, drop_bad)
     notes += dropped
@@ -571,11 +724,11 @@ def _build(frame: pd.DataFrame, origin: _Origin, columns: Mapping[str, Any] | No
     _warn_small_sizes(table, mapping, factors, origin)
     table, derived, derivation_notes = _derive(table, origin)
     notes += derivation_notes + _duplicate_notes(table, origin)
-    return Runs(table=table, source=origin.source, derived=derived, notes=tuple(notes))
+    return Runs(table=table, source=origin.source, derived=derived, notes=tuple(notes), read_from=mapping)
 
 
 def _warn_small_sizes(
-    table: pd.DataFrame, mapping: Mapping[str, Any], factors: Mapping[str, float], origin: _Origin
+    table: pd.DataFrame, mapping: Mapping[str, Any], factors: Mapping[str, float], origin: Origin
 ) -> None:
     """Warn when every N is below 1e5 or every D below 1e6 and the header names no unit: such values are more
     likely millions or billions than counts. A Python table whose column is named N or D speaks lawfit's own
@@ -610,12 +763,24 @@ def _format_for_table(kind: str, format: str) -> str:
     )
 
 
-def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin, list[str]]:
-    """The source as a DataFrame, where it came from, and notes on how it was read."""
+def read_table(source: Any, *, format: str | None = None) -> SourceTable:
+    """A source of runs as a :class:`SourceTable`, read but not validated (:func:`load_runs` validates it).
+
+    ``source`` and ``format`` are as for :func:`load_runs`; of :class:`Runs`, the columns derived from
+    ``C = 6 N D`` are left out, so that loading them again derives them from the new mapping.
+
+    >>> table = read_table({"Model Size": [1e8, 4e8], "val_loss": [3.2, 2.9]})
+    >>> list(table.frame.columns), table.origin.described
+    (['Model Size', 'val_loss'], 'the mapping')
+    """
+    if isinstance(source, Runs):
+        if format is not None:
+            raise DataError(_format_for_table("Runs", format))
+        return SourceTable(source.table.drop(columns=list(source.derived)), Origin(source.source, is_file=False))
     if isinstance(source, pd.DataFrame):
         if format is not None:
             raise DataError(_format_for_table("DataFrame", format))
-        return source, _Origin("<DataFrame>", is_file=False), []
+        return SourceTable(source, Origin("<DataFrame>", is_file=False))
     if isinstance(source, Mapping):
         if format is not None:
             raise DataError(_format_for_table("mapping", format))
@@ -627,7 +792,7 @@ def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin, list[
                 "same length."
             ) from None
         # Numbered like a file's rows, since a mapping has no index of its own.
-        return frame, _Origin("<mapping>", is_file=True), []
+        return SourceTable(frame, Origin("<mapping>", is_file=True))
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         kind = _file_format(path, format)
@@ -635,7 +800,7 @@ def _read(source: Any, format: str | None) -> tuple[pd.DataFrame, _Origin, list[
         if kind == "json" and _holds_json_lines(path):
             kind = "jsonl"
             notes.append(f"Read {str(source)!r} as JSON Lines (one object per line).")
-        return _read_file(path, kind), _Origin(str(source), is_file=True), notes
+        return SourceTable(_read_file(path, kind), Origin(str(source), is_file=True), tuple(notes))
     raise DataError(
         "The 'source' parameter of load_runs must be a path, a pandas DataFrame, a mapping of column to "
         f"values, or Runs. Got {type(source).__name__} instead."
@@ -669,7 +834,7 @@ def _file_format(path: Path, format: str | None) -> str:
 def _holds_json_lines(path: Path) -> bool:
     """Whether a ``.json`` file is JSON Lines: its first two non-blank lines are each a whole JSON object (a JSON
     document spread over lines has a first line such as '[' or '{', which is not one)."""
-    if _file_kind(path) is not None:
+    if file_kind(path) is not None:
         return False  # the reader refuses it with its reason
     from pandas.io.common import get_handle  # the decompression that read_json infers from the suffix
 
@@ -687,11 +852,11 @@ def _holds_json_lines(path: Path) -> bool:
 
 
 def _read_file(path: Path, format: str) -> pd.DataFrame:
-    _check_regular_file(path, "runs")  # before any reading: a FIFO would block, /dev/zero never end
-    duplicated = _duplicate_columns(path, format)
+    check_regular_file(path, "runs")  # before any reading: a FIFO would block, /dev/zero never end
+    duplicated = duplicate_columns(path, format)
     if duplicated:
         raise DataError(
-            f"The runs from {str(path)!r} have duplicate column names {_listing(duplicated)} in the file, and lawfit "
+            f"The runs from {str(path)!r} have duplicate column names {listing(duplicated)} in the file, and lawfit "
             f"will not pick one. {_DUPLICATE_FIX}"
         )
     try:
@@ -727,13 +892,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path, engine="pyarrow")
 
 
-def _file_kind(path: Path) -> str | None:
+def file_kind(path: Path) -> str | None:
     """What ``path`` is when it is not a regular file ("no such file", "a FIFO (named pipe)", ...), else None.
 
     Links are followed. Only a regular file has an end that a reader is sure to reach: a FIFO or a socket waits for a
     writer, and a character device such as /dev/zero never ends.
 
-    >>> _file_kind(Path("/dev/null")), _file_kind(Path("/")), _file_kind(Path("/no/such/file"))
+    >>> file_kind(Path("/dev/null")), file_kind(Path("/")), file_kind(Path("/no/such/file"))
     ('a character device', 'a directory', 'no such file')
     """
     try:
@@ -754,9 +919,9 @@ def _file_kind(path: Path) -> str | None:
     return next((kind for test, kind in kinds if test(mode)), "not a regular file")
 
 
-def _check_regular_file(path: Path, what: str) -> None:
-    """Refuse, before opening it, a path that is not a regular file (see :func:`_file_kind`)."""
-    kind = _file_kind(path)
+def check_regular_file(path: Path, what: str) -> None:
+    """Refuse, before opening it, a path that is not a regular file (see :func:`file_kind`)."""
+    kind = file_kind(path)
     if kind is None:
         return
     if kind == "no such file":
@@ -788,7 +953,7 @@ def _json_repeated(document: Any) -> list[str]:
     return [key for item in objects if isinstance(item, _Keys) for key in item.repeated]
 
 
-def _duplicate_columns(path: Path, format: str) -> list[str]:
+def duplicate_columns(path: Path, format: str) -> list[str]:
     """Column names that the file gives more than once, read from the file itself, sorted.
 
     Readers hide them: pandas renames a CSV's second 'loss' to 'loss.1' (so a column genuinely named 'loss.1' cannot be
@@ -829,22 +994,24 @@ def _duplicate_columns(path: Path, format: str) -> list[str]:
 
 
 def _resolve_columns(
-    frame: pd.DataFrame, columns: Mapping[str, Any] | None, origin: _Origin
+    frame: pd.DataFrame, columns: Mapping[str, Any] | None, origin: Origin, extras: tuple[Extra, ...] = ()
 ) -> tuple[dict[str, Any], dict[str, float], list[str]]:
-    """Canonical name -> source column (the explicit mapping first, then aliases), the factor of each size whose
-    header names a unit ("Params (M)": 1e6), and notes on the matches."""
+    """Canonical name -> source column (the explicit mapping first, then aliases), then each extra found; the
+    factor of each size whose header names a unit ("Params (M)": 1e6), and notes on the matches."""
     available = list(frame.columns)
     mapping = dict(columns or {})
+    extra_names = [spec.name for spec in extras]
     for name, label in mapping.items():
-        if name not in _CANONICAL:
+        if name not in CANONICAL_COLUMNS and name not in extra_names:
+            named = f" or the extra names ({', '.join(extra_names)})" if extra_names else ""
             raise DataError(
                 "The 'columns' parameter of load_runs must map canonical names (N, D, C, loss, run, group, "
-                f"weight) to source columns. Got {name!r} instead."
+                f"weight){named} to source columns. Got {name!r} instead."
             )
         if label not in frame.columns:
             raise DataError(
-                f"Cannot map {_named(name)} to column {label!r}: the runs from {origin.described} have no "
-                f"such column. Available columns: {_listing(available)}."
+                f"Cannot map {_named(name) if name in CANONICAL_COLUMNS else name} to column {label!r}: the runs "
+                f"from {origin.described} have no such column. Available columns: {listing(available)}."
             )
     taken = set(mapping.values())
     matches: dict[str, list[Any]] = {}
@@ -856,22 +1023,21 @@ def _resolve_columns(
     for name, labels in matches.items():
         if len(labels) > 1 and name in _TEXT:
             # A run id or family only labels the runs: take the likeliest (a tracker exports both Name and ID).
-            order = [_normalize(alias) for alias in _ALIASES[name]]
-            labels = sorted(labels, key=lambda label: order.index(_normalize(label)))
+            labels = match_columns(labels, COLUMN_ALIASES[name])
             notes.append(
-                f"Read {_named(name)} from column {labels[0]!r} rather than {_listing(labels[1:])}; choose another "
+                f"Read {_named(name)} from column {labels[0]!r} rather than {listing(labels[1:])}; choose another "
                 f"with --col {name}=COLUMN."
             )
             labels = labels[:1]
         if len(labels) > 1:
             raise DataError(
-                f"Columns {_listing(labels)} of {origin.described} {'both' if len(labels) == 2 else 'all'} "
+                f"Columns {listing(labels)} of {origin.described} {'both' if len(labels) == 2 else 'all'} "
                 f"look like {_named(name)}. Choose one with --col {name}=COLUMN "
                 f"(Python: columns={{{name!r}: {labels[-1]!r}}})."
             )
         mapping[name] = labels[0]
     _require_core(mapping, available, origin)
-    mapping = {name: mapping[name] for name in _CANONICAL if name in mapping}
+    mapping = {name: mapping[name] for name in CANONICAL_COLUMNS if name in mapping}
     factors = {}
     chosen = {name for name in _TEXT if any(note.startswith(f"Read {_named(name)} ") for note in notes)}
     for name, label in mapping.items():
@@ -885,10 +1051,55 @@ def _resolve_columns(
             notes.append(f"Read {_named(name)} from column {label!r} {_unit_phrase(factor, unit)}.")
         elif label != name and name not in (columns or {}) and name not in chosen:
             notes.append(f"Read {_named(name)} from column {label!r}.")
-    return mapping, factors, notes
+    found, extra_notes = _resolve_extras(available, mapping, columns or {}, origin, extras)
+    return {**mapping, **found}, factors, notes + extra_notes
 
 
-def _require_core(mapping: Mapping[str, Any], available: list[Any], origin: _Origin) -> None:
+def _resolve_extras(
+    available: list[Any],
+    core: Mapping[str, Any],
+    columns: Mapping[str, Any],
+    origin: Origin,
+    extras: tuple[Extra, ...],
+) -> tuple[dict[str, Any], list[str]]:
+    """Extra name -> source column: mapped in ``columns``, else the likeliest of its aliases among the columns left
+    (the canonical ones and the mapped extras take theirs first); refuse runs without a required extra."""
+    found = {spec.name: columns[spec.name] for spec in extras if spec.name in columns}
+    used = {*core.values(), *found.values()}
+    notes, missing = [], []
+    for spec in extras:
+        if spec.name in found:
+            continue
+        labels = match_columns([label for label in available if label not in used], spec.aliases)
+        if not labels:
+            if spec.required:
+                missing.append(spec)
+            continue
+        found[spec.name] = labels[0]
+        used.add(labels[0])
+        if len(labels) > 1:
+            notes.append(
+                f"Read {spec.name} from column {labels[0]!r} rather than {listing(labels[1:])}; choose another with "
+                f"--col {spec.name}=COLUMN."
+            )
+        elif labels[0] != spec.name:
+            notes.append(f"Read {spec.name} from column {labels[0]!r}.")
+    if missing:
+        what = " and no ".join(f"{spec.name} column" for spec in missing)
+        looked = "; ".join(
+            f"none named {', '.join(spec.aliases[:4])}{', ...' if len(spec.aliases) > 4 else ''}" for spec in missing
+        )
+        maps = " ".join(f"--col {spec.name}=COLUMN" for spec in missing)
+        python = ", ".join(f"{spec.name!r}: 'COLUMN'" for spec in missing)
+        raise DataError(
+            f"The runs from {origin.described} have no {what} ({looked}). Map {'it' if len(missing) == 1 else 'them'} "
+            f"with {maps} (Python: columns={{{python}}}). Available columns: {listing(available)}."
+        )
+    # In the order the extras were given, after the canonical columns.
+    return {spec.name: found[spec.name] for spec in extras if spec.name in found}, notes
+
+
+def _require_core(mapping: Mapping[str, Any], available: list[Any], origin: Origin) -> None:
     """Refuse runs without a loss or without any size, naming every missing input at once."""
     missing = []
     if "loss" not in mapping:
@@ -904,12 +1115,16 @@ def _require_core(mapping: Mapping[str, Any], available: list[Any], origin: _Ori
     if missing:
         raise DataError(
             f"The runs from {origin.described} have {' and '.join(missing)}. Available columns: "
-            f"{_listing(available)}. (Python: columns={{'loss': 'COLUMN', 'N': 'COLUMN'}}.)"
+            f"{listing(available)}. (Python: columns={{'loss': 'COLUMN', 'N': 'COLUMN'}}.)"
         )
 
 
-def _assemble(frame: pd.DataFrame, mapping: Mapping[str, Any]) -> tuple[pd.DataFrame, list[str]]:
-    """Canonical columns first, then the other source columns, renaming any that would clash."""
+def _assemble(
+    frame: pd.DataFrame, mapping: Mapping[str, Any], extra_names: Sequence[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
+    """Canonical columns first, then the extras, then the other source columns, renaming any that would clash (a
+    source column named like an extra is renamed even when the extra is not found, so that a column of the runs
+    named like an extra is always that extra)."""
     labels, names = list(mapping.values()), list(mapping)
     notes = []
     for label in frame.columns:
@@ -917,7 +1132,7 @@ def _assemble(frame: pd.DataFrame, mapping: Mapping[str, Any]) -> tuple[pd.DataF
             continue
         kept = label
         # A source column named like a canonical one mapped elsewhere keeps its data under a new name.
-        while kept in _CANONICAL or kept in names or kept in frame.columns.drop(label):
+        while kept in CANONICAL_COLUMNS or kept in extra_names or kept in names or kept in frame.columns.drop(label):
             kept = f"{kept}_unmapped"
         if kept != label:
             notes.append(f"Kept source column {label!r} as {kept!r}, since {label} is read from another column.")
@@ -938,32 +1153,39 @@ class _Problem:
 
 
 def _convert(
-    table: pd.DataFrame, mapping: Mapping[str, Any], factors: Mapping[str, float], origin: _Origin
+    table: pd.DataFrame,
+    mapping: Mapping[str, Any],
+    factors: Mapping[str, float],
+    origin: Origin,
+    extras: Mapping[str, Extra] | None = None,
 ) -> tuple[pd.DataFrame, list[_Problem]]:
-    """Numeric canonical columns as float64 (times the unit of their header), run and group as strings; and the
-    problems of their rows, all of them, for one error or for dropping."""
+    """Numeric canonical columns and extras as float64 (times the unit of their header), run, group and text extras
+    as strings; and the problems of their rows, all of them, for one error or for dropping."""
     table = table.copy()
+    extras = extras or {}
     problems: list[_Problem] = []
     for name in mapping:
         where = _column_phrase(name, mapping[name], origin)
-        if name in _TEXT:
+        spec = extras.get(name)
+        if name in _TEXT or (spec is not None and not spec.numeric):
             table[name] = table[name].astype(str)
             continue
         values, text = _as_float(table[name], name, where, origin)
         problems += text
-        problems += _check_values(values, name, where, origin, table.index, ~text[0].mask if text else None)
+        numeric = ~text[0].mask if text else None
+        problems += _check_values(values, name, where, origin, table.index, numeric, spec)
         table[name] = values * factors.get(name, 1.0)
     return table, problems
 
 
-def _column_phrase(name: str, label: Any, origin: _Origin) -> str:
+def _column_phrase(name: str, label: Any, origin: Origin) -> str:
     """'Column N (source column 'Model Size' of 'runs.csv')', naming both when they differ."""
     if label == name:
         return f"Column {name} of {origin.described}"
     return f"Column {name} (source column {label!r} of {origin.described})"
 
 
-def _as_float(series: pd.Series, name: str, where: str, origin: _Origin) -> tuple[np.ndarray, list[_Problem]]:
+def _as_float(series: pd.Series, name: str, where: str, origin: Origin) -> tuple[np.ndarray, list[_Problem]]:
     numbers = pd.to_numeric(series, errors="coerce")
     bad = (numbers.isna() & series.notna()).to_numpy()
     values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -978,12 +1200,30 @@ def _as_float(series: pd.Series, name: str, where: str, origin: _Origin) -> tupl
     return values, [_Problem(bad, text, f"text in {name} (e.g. {example!r})")]
 
 
+_WHY_POSITIVE = ", since scaling laws take logarithms of positive sizes and losses"
+
+
 def _check_values(
-    values: np.ndarray, name: str, where: str, origin: _Origin, index: pd.Index, numeric: np.ndarray | None
+    values: np.ndarray,
+    name: str,
+    where: str,
+    origin: Origin,
+    index: pd.Index,
+    numeric: np.ndarray | None,
+    spec: Extra | None = None,
 ) -> list[_Problem]:
     problems = []
     bad = ~np.isfinite(values) & (True if numeric is None else numeric)
-    if bad.any():
+    if spec is not None and spec.empty_means:
+        # An empty cell says something of its run (it never reached the target): named apart from inf.
+        empty = np.isnan(values) & bad
+        if empty.any():
+            text = f"{where} is empty in {origin.rows(empty, index)}: {spec.empty_means}"
+            problems.append(_Problem(empty, text, f"empty {name} ({spec.empty_means})"))
+        bad &= ~empty
+        if bad.any():
+            problems.append(_Problem(bad, f"{where} has inf in {origin.rows(bad, index)}", f"inf {name}"))
+    elif bad.any():
         problems.append(_Problem(bad, f"{where} has NaN or inf in {origin.rows(bad, index)}", f"NaN or inf {name}"))
     with np.errstate(invalid="ignore"):
         if name == "weight":
@@ -1003,15 +1243,15 @@ def _check_values(
         problems.append(
             _Problem(
                 small,
-                f"{where} must be > 0, since scaling laws take logarithms of positive sizes and losses, but "
-                f"{origin.rows(small, index)} {origin.are(small)} <= 0, e.g. {float(values[small][0])!r}",
+                f"{where} must be > 0{'' if spec else _WHY_POSITIVE}, but {origin.rows(small, index)} "
+                f"{origin.are(small)} <= 0, e.g. {float(values[small][0])!r}",
                 f"{name} <= 0",
             )
         )
     return problems
 
 
-def _failed_runs(table: pd.DataFrame, mapping: Mapping[str, Any], origin: _Origin) -> list[_Problem]:
+def _failed_runs(table: pd.DataFrame, mapping: Mapping[str, Any], origin: Origin) -> list[_Problem]:
     """Runs that a tracker's State (or Status) column says crashed, failed or were killed: their last loss is not
     the loss of a finished run."""
     problems = []
@@ -1036,8 +1276,8 @@ def _drop_hint() -> str:
 
 
 def _settle_problems(
-    table: pd.DataFrame, problems: list[_Problem], origin: _Origin, drop_bad: bool
-) -> tuple[pd.DataFrame, _Origin, list[str]]:
+    table: pd.DataFrame, problems: list[_Problem], origin: Origin, drop_bad: bool
+) -> tuple[pd.DataFrame, Origin, list[str]]:
     """Refuse the runs with one error listing every problem, or (``drop_bad``) drop the rows and say why."""
     refused = [problem for problem in problems if not problem.suspect]
     if not drop_bad:
@@ -1072,11 +1312,11 @@ def _settle_problems(
     reasons = "; ".join(f"{origin.rows(problem.mask, table.index)} with {problem.short}" for problem in problems)
     note = f"Dropped {np.count_nonzero(drop)} of {len(table)} rows that a fit cannot use: {reasons}."
     # The rows left keep the numbers they had in the file, for the notes that follow.
-    kept = _Origin(origin.source, origin.is_file, tuple(int(i) for i in np.flatnonzero(~drop)))
+    kept = Origin(origin.source, origin.is_file, tuple(int(i) for i in np.flatnonzero(~drop)))
     return table.loc[~drop], kept, [note]
 
 
-def _duplicate_notes(table: pd.DataFrame, origin: _Origin) -> list[str]:
+def _duplicate_notes(table: pd.DataFrame, origin: Origin) -> list[str]:
     """A note on rows that repeat another row's sizes and loss exactly: more likely one run exported twice than two
     runs (seeds of one size differ in loss, and are not noted). They are kept: each counts once more in a fit."""
     names = [name for name in ("N", "D", "C", "U", "loss") if name in table.columns]
@@ -1090,7 +1330,30 @@ def _duplicate_notes(table: pd.DataFrame, origin: _Origin) -> list[str]:
     ]
 
 
-def _derive(table: pd.DataFrame, origin: _Origin) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+TRAINING_FLOPS_PER_PARAM_TOKEN = 6.0  # C = 6 N D (Kaplan et al. 2020): forward and backward passes of a dense model
+
+
+def third_size(sizes: Mapping[str, Any]) -> tuple[np.ndarray, str]:
+    """The one of N, D, C missing from ``sizes`` (which holds the other two), from ``C = 6 N D``, and its formula.
+
+    >>> c, formula = third_size({"N": 1e9, "D": 2e10})
+    >>> float(c), formula
+    (1.2e+20, 'C = 6 N D')
+    >>> third_size({"C": 1.2e20, "N": 1e9})[1]
+    'D = C / (6 N)'
+    """
+    k = TRAINING_FLOPS_PER_PARAM_TOKEN
+    given = {name: np.asarray(sizes[name], dtype=np.float64) for name in _SIZES if name in sizes}
+    if len(given) != 2:
+        raise DataError(f"Give exactly two of N, D, C to derive the third from C = 6 N D; got {sorted(given)}.")
+    if "C" not in given:
+        return k * given["N"] * given["D"], "C = 6 N D"
+    if "D" not in given:
+        return given["C"] / (k * given["N"]), "D = C / (6 N)"
+    return given["C"] / (k * given["D"]), "N = C / (6 D)"
+
+
+def _derive(table: pd.DataFrame, origin: Origin) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """Complete N, D, C from C = 6 N D when exactly two are given; note when three given disagree with it."""
     present = [size for size in _SIZES if size in table.columns]
     if len(present) == 3:
@@ -1098,12 +1361,7 @@ def _derive(table: pd.DataFrame, origin: _Origin) -> tuple[pd.DataFrame, dict[st
     if len(present) != 2:
         return table, {}, []
     missing = next(size for size in _SIZES if size not in present)
-    if missing == "C":
-        values, formula = 6.0 * table["N"].to_numpy() * table["D"].to_numpy(), "C = 6 N D"
-    elif missing == "D":
-        values, formula = table["C"].to_numpy() / (6.0 * table["N"].to_numpy()), "D = C / (6 N)"
-    else:
-        values, formula = table["C"].to_numpy() / (6.0 * table["D"].to_numpy()), "N = C / (6 D)"
+    values, formula = third_size({k: table[k].to_numpy() for k in present})
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise DataError(
             f"Deriving {_named(missing)} from C = 6 N D overflows float64 ({formula}). Give {missing} "
@@ -1115,7 +1373,7 @@ def _derive(table: pd.DataFrame, origin: _Origin) -> tuple[pd.DataFrame, dict[st
     return table, {missing: formula}, [f"Derived {_named(missing)} from C = 6 N D: {formula}."]
 
 
-def _consistency_notes(table: pd.DataFrame, origin: _Origin) -> list[str]:
+def _consistency_notes(table: pd.DataFrame, origin: Origin) -> list[str]:
     """Notes on a C column that disagrees with 6 N D: all rows by one factor (C counted as 8 N D, or in other units),
     most rows by more than 2x, or single rows by more than 2x from the others."""
     ratio = table["C"].to_numpy() / (6.0 * table["N"].to_numpy() * table["D"].to_numpy())
@@ -1156,8 +1414,7 @@ def budget_groups(values: np.ndarray, rtol: float = 0.05) -> np.ndarray:
     >>> budget_groups(np.array([1e19, 1.03e18, 3e18, 1e18, 1.04e19]), 0.05)
     array([2, 0, 1, 0, 2])
     """
-    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < 1:
-        raise DataError(f"The 'rtol' of budget grouping must be a number in [0, 1), e.g. 0.05. Got {rtol!r}.")
+    rtol = check(rtol, Real(0, 1, "left"), "rtol", "budget_groups", error=DataError)
     values = np.asarray(values, dtype=np.float64)
     order = np.argsort(values, kind="stable")
     ordered = values[order]

@@ -15,6 +15,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "EdgeWarning",
     "ExtrapolationWarning",
     "FitFileError",
     "FormulaError",
@@ -71,6 +72,7 @@ class LawfitWarning(UserWarning):
                 CalibrationWarning,
                 CacheWarning,
                 DataWarning,
+                EdgeWarning,
                 FormulaWarning,
             )
         }
@@ -98,6 +100,11 @@ class ExtrapolationWarning(LawfitWarning):
 class DataWarning(LawfitWarning):
     """Input that lawfit read but doubts, as ``data`` tells: part of a file left out (a damaged or truncated
     TensorBoard event file is read up to its first bad record), or sizes that look like millions or billions."""
+
+
+class EdgeWarning(DataWarning):
+    """A sweep's best setting lies at the edge of what was tried (``data["cells"]``): the optimum may lie beyond
+    it, and its value is only a bound."""
 
 
 class FormulaWarning(LawfitWarning):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
+from ._checks import renamed, warn_deprecated
 from ._records import FIT, Fields, check_schema, open_record, result_record, save_record
 from ._records import restore as _restore
 from .calibration import Calibration, NestedBacktests, growth_weights, nested_backtests, scale_of
@@ -21,7 +22,7 @@ from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
 from .errors import CalibrationWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from .laws import BUILTIN_LAWS, Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
-from .objectives import Objective
+from .objectives import Objective, as_objective, read_objective
 from .search import SearchOptions, search
 from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
@@ -53,12 +54,14 @@ class Fit:
         Whether the local polish of the best start met its tolerances.
     message : str
         The search's account of the optimum: convergence, how many polished starts agree, parameters at a bound.
-    loss : Objective
-        What was minimised.
-    data : Mapping[str, Any]
-        A summary of the runs: source, the range of each input, columns derived from C = 6ND.
-    search : Mapping[str, Any]
-        The search's figures: starts, polished starts, agreeing starts, steps, gradient norm, bounds hit.
+    objective_settings : Objective
+        What was minimised (the deprecated name ``loss`` still reads it).
+    runs_summary : Mapping[str, Any]
+        A summary of the runs: source, the range of each input, columns derived from C = 6ND (the
+        deprecated name ``data`` still reads it).
+    search_report : Mapping[str, Any]
+        The search's figures: starts, polished starts, agreeing starts, steps, gradient norm, bounds hit (the
+        deprecated name ``search`` still reads it).
     bootstrap : Bootstrap or None
         Bootstrap draws of the parameters (see :func:`lawfit.bootstrap`), which give :attr:`stderr`,
         :meth:`intervals` and :meth:`predict_interval`.
@@ -84,9 +87,9 @@ class Fit:
     n_points: int
     converged: bool
     message: str
-    loss: Objective = field(default_factory=Objective)
-    data: Mapping[str, Any] = field(default_factory=dict)
-    search: Mapping[str, Any] = field(default_factory=dict)
+    objective_settings: Objective = field(default_factory=Objective)
+    runs_summary: Mapping[str, Any] = field(default_factory=dict)
+    search_report: Mapping[str, Any] = field(default_factory=dict)
     lawfit_version: str = ""
     bootstrap: Bootstrap | None = None
     diagnostics: tuple[LawfitWarning, ...] = ()
@@ -97,13 +100,37 @@ class Fit:
         if self.selection is not None:
             object.__setattr__(self, "selection", tuple(MappingProxyType(dict(row)) for row in self.selection))
         object.__setattr__(self, "params", MappingProxyType({k: float(v) for k, v in self.params.items()}))
-        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
-        object.__setattr__(self, "search", MappingProxyType(dict(self.search)))
+        object.__setattr__(self, "runs_summary", MappingProxyType(dict(self.runs_summary)))
+        object.__setattr__(self, "search_report", MappingProxyType(dict(self.search_report)))
         object.__setattr__(self, "diagnostics", tuple(self.diagnostics))
         if not self.lawfit_version:
             from ._version import __version__
 
             object.__setattr__(self, "lawfit_version", __version__)
+
+    # -- the names of 0.x, read for one more release ----------------------------------------------------------------
+    @property
+    def loss(self) -> Objective:
+        """Deprecated: :attr:`objective_settings`."""
+        warn_deprecated("loss", "objective_settings", "Fit", what="attribute")
+        return self.objective_settings
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """Deprecated: :attr:`runs_summary`."""
+        warn_deprecated("data", "runs_summary", "Fit", what="attribute")
+        return self.runs_summary
+
+    @property
+    def search(self) -> Mapping[str, Any]:
+        """Deprecated: :attr:`search_report` (``search`` is the function :func:`lawfit.search.search`)."""
+        warn_deprecated("search", "search_report", "Fit", what="attribute")
+        return self.search_report
+
+    def interval(self, quantity: Callable[[Mapping[str, Any]], Any], level: float = 0.9) -> tuple[float, float, float]:
+        """Deprecated: :meth:`quantity_interval`."""
+        warn_deprecated("interval", "quantity_interval", "Fit", what="method")
+        return self.quantity_interval(quantity, level)
 
     # -- use -----------------------------------------------------------------------------------------------------
     def predict(self, *, extrapolation_limit: float = EXTRAPOLATION_LIMIT, **inputs: Any) -> np.ndarray:
@@ -118,13 +145,13 @@ class Fit:
         >>> f.predict(N=70e9, D=1.4e12).shape
         ()
         """
-        values = _complete_inputs(self.law.inputs, inputs)
+        values = complete_inputs(self.law.inputs, inputs)
         self._check_extrapolation(values, extrapolation_limit)
         self._check_converged()
         return self.law.predict(self.params, **values)
 
     def _check_extrapolation(self, values: Mapping[str, np.ndarray], limit: float) -> None:
-        warning = extrapolation(values, self.data.get("ranges", {}), limit)
+        warning = extrapolation(values, self.runs_summary.get("ranges", {}), limit)
         if warning is not None:
             warnings.warn(warning, stacklevel=3)
 
@@ -149,12 +176,12 @@ class Fit:
         """Bootstrap standard errors of the parameters."""
         return _unc.stderr(self)
 
-    def intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    def intervals(self, level: float = 0.9) -> dict[str, tuple[float, float]]:
         """Bootstrap percentile intervals of the parameters at ``level``."""
         return _unc.intervals(self, level)
 
     def predict_interval(
-        self, level: float = 0.95, *, of: str | None = None, **inputs: Any
+        self, level: float = 0.9, *, of: str | None = None, **inputs: Any
     ) -> tuple[np.ndarray, np.ndarray]:
         """Interval ``(low, high)`` of the prediction at ``inputs``, at ``level``.
 
@@ -170,7 +197,7 @@ class Fit:
 
         >>> import lawfit
         >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
-        >>> f = lawfit.fit(runs, "chinchilla", bootstrap=200, seed=0)
+        >>> f = lawfit.fit(runs, "chinchilla", n_resamples=200, seed=0)
         >>> low, high = f.predict_interval(N=70e9, D=1.4e12, of="law")
         >>> bool(low < f.predict(N=70e9, D=1.4e12) < high)
         True
@@ -183,7 +210,7 @@ class Fit:
         >>> bool(fc_high - fc_low > run_high - run_low)
         True
         """
-        values = _complete_inputs(self.law.inputs, inputs)
+        values = complete_inputs(self.law.inputs, inputs)
         kind = self._interval_kind(of, values)
         level = _unc.check_level(level)
         self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
@@ -219,7 +246,7 @@ class Fit:
         fitted runs of a fit with a calibration (an uncalibrated one then falls back to the run interval, with a
         :class:`~lawfit.CalibrationWarning`) or inside them for a calibrated fit without bootstrap draws; else
         ``"law"``."""
-        return self._interval_kind(None, _complete_inputs(self.law.inputs, inputs))
+        return self._interval_kind(None, complete_inputs(self.law.inputs, inputs))
 
     def _interval_kind(self, of: str | None, values: Mapping[str, np.ndarray]) -> str:
         if of is not None:
@@ -244,15 +271,17 @@ class Fit:
             return values[by]
         return 6.0 * values["N"] * values["D"]  # C of a law of N and D
 
-    def interval(self, quantity: Callable[[Mapping[str, Any]], Any], level: float = 0.95) -> tuple[float, float, float]:
+    def quantity_interval(
+        self, quantity: Callable[[Mapping[str, Any]], Any], level: float = 0.9
+    ) -> tuple[float, float, float]:
         """A derived quantity's value at the fit and its bootstrap interval: ``(value, low, high)``.
 
         ``quantity`` maps parameters by name to a number, elementwise (it is given arrays of draws too).
 
         >>> import lawfit
         >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
-        >>> f = lawfit.fit(runs, "chinchilla", bootstrap=200, seed=0)
-        >>> value, low, high = f.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
+        >>> f = lawfit.fit(runs, "chinchilla", n_resamples=200, seed=0)
+        >>> value, low, high = f.quantity_interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
         >>> round(value, 3)
         0.514
         """
@@ -261,17 +290,17 @@ class Fit:
         return value, float(low), float(high)
 
     # -- display -------------------------------------------------------------------------------------------------
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.9) -> str:
         """A readable table of the fit; with bootstrap draws, the spread of each parameter (its standard error, or
         for a log-scale parameter the factor ``×/÷ f`` of :func:`lawfit.uncertainty.factors`) and its ``level``
         percentile interval, printed with the digits that show its width."""
         lines = [f"law        {self.law.name}: L = {self.law.formula}"]
-        source = self.data.get("source", "")
+        source = self.runs_summary.get("source", "")
         lines.append(f"data       {self.n_points} runs" + (f" from {source}" if source else ""))
-        for note in self.data.get("notes", ()):
+        for note in self.runs_summary.get("notes", ()):
             lines.append(f"           {note}")
-        lines.append(f"objective  {self.loss.describe()}: {self.objective:.6e}")
-        lines.append(f"search     {self.message} ({self.search.get('n_starts', 0):,} starts)")
+        lines.append(f"objective  {self.objective_settings.describe()}: {self.objective:.6e}")
+        lines.append(f"search     {self.message} ({self.search_report.get('n_starts', 0):,} starts)")
         for warning in self.diagnostics:
             lines.append(f"warning    {type(warning).__name__}: {warning.message}")
         if self.calibration is not None:
@@ -329,8 +358,8 @@ class Fit:
         return result_record(
             FIT,
             self,
-            data=dict(self.data),
-            search=dict(self.search),
+            runs_summary=dict(self.runs_summary),
+            search_report=dict(self.search_report),
             diagnostics=[w.to_dict() for w in self.diagnostics],
             bootstrap=None if self.bootstrap is None else self.bootstrap.to_dict(),
             calibration=None if self.calibration is None else self.calibration.to_dict(),
@@ -368,6 +397,10 @@ class Fit:
         return _read_fit(record, Fields("the saved fit"), "This saved fit")
 
 
+# Fit(loss=..., data=..., search=...) as before the renaming, for one release.
+Fit.__init__ = renamed(loss="objective_settings", data="runs_summary", search="search_report")(Fit.__init__)  # type: ignore[method-assign]
+
+
 def load_fit(path: str | Path) -> Fit:
     """Read a fit saved by :meth:`Fit.save`.
 
@@ -390,7 +423,8 @@ def load_fit(path: str | Path) -> Fit:
 def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
     """A fit from a saved record, every field checked by ``fields``; ``source`` names the fit in the warning its
     predictions give when it did not converge."""
-    check_schema(record, fields, FIT)
+    version = check_schema(record, fields, FIT)
+    key = _KEYS_OF_VERSION_1 if version == 1 else {}
     law = _read_law(record, fields)
     params = fields.params(record, "params", "", law.param_names, law.name)
     n_points = fields.integer(record, "n_points", "", minimum=1)
@@ -413,9 +447,9 @@ def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
         n_points=n_points,
         converged=fields.boolean(record, "converged", ""),
         message=fields.text(record, "message", ""),
-        loss=Objective.from_dict(fields.obj(record, "loss", ""), fields=fields, path="loss"),
-        data=_read_data(record, fields),
-        search=_read_search(record, fields),
+        objective_settings=read_objective(record, fields, version),
+        runs_summary=_read_data(record, fields, key),
+        search_report=_read_search(record, fields, key),
         lawfit_version=fields.text(record, "lawfit_version", "", default=""),
         bootstrap=boot,
         diagnostics=_read_diagnostics(record, fields),
@@ -461,30 +495,36 @@ def _read_law(record: Mapping[str, Any], fields: Fields) -> Law:
         raise fields.invalid("law.spec", str(exc) or type(exc).__name__) from None
 
 
-def _read_data(record: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
-    data = fields.obj(record, "data", "", default={})
-    fields.text(data, "source", "data", default="")
-    fields.texts(data, "notes", "data", default=[])
-    derived = fields.obj(data, "derived", "data", default={})
+# The keys of a fit saved in schema version 1 (lawfit 0.x) whose names changed in version 2.
+_KEYS_OF_VERSION_1 = {"runs_summary": "data", "search_report": "search"}
+
+
+def _read_data(record: Mapping[str, Any], fields: Fields, keys: Mapping[str, str]) -> dict[str, Any]:
+    at = keys.get("runs_summary", "runs_summary")
+    data = fields.obj(record, at, "", default={})
+    fields.text(data, "source", at, default="")
+    fields.texts(data, "notes", at, default=[])
+    derived = fields.obj(data, "derived", at, default={})
     for name in derived:
-        fields.text(derived, name, "data.derived")
-    ranges = fields.obj(data, "ranges", "data", default={})
+        fields.text(derived, name, f"{at}.derived")
+    ranges = fields.obj(data, "ranges", at, default={})
     checked = {}
     for name in ranges:
         what = "the smallest and the largest value in the runs"
-        low, high = fields.vector(ranges, name, "data.ranges", length=2, finite=True, what=what)
+        low, high = fields.vector(ranges, name, f"{at}.ranges", length=2, finite=True, what=what)
         if low > high:
-            raise fields.invalid(f"data.ranges.{name}", f"its smallest value {low:g} is above its largest {high:g}")
+            raise fields.invalid(f"{at}.ranges.{name}", f"its smallest value {low:g} is above its largest {high:g}")
         checked[name] = [float(low), float(high)]
     return {**_restore(data), "ranges": checked} if ranges else _restore(data)
 
 
-def _read_search(record: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
-    figures = fields.obj(record, "search", "", default={})
+def _read_search(record: Mapping[str, Any], fields: Fields, keys: Mapping[str, str]) -> dict[str, Any]:
+    at = keys.get("search_report", "search_report")
+    figures = fields.obj(record, at, "", default={})
     for key in ("n_starts", "n_polished", "n_agree", "steps"):
-        fields.integer(figures, key, "search", default=None, minimum=0)
-    fields.number(figures, "gradient_norm", "search", default=None, finite=False, nan=True)
-    fields.texts(figures, "at_bounds", "search", default=None)
+        fields.integer(figures, key, at, default=None, minimum=0)
+    fields.number(figures, "gradient_norm", at, default=None, finite=False, nan=True)
+    fields.texts(figures, "at_bounds", at, default=None)
     return _restore(figures)
 
 
@@ -519,19 +559,20 @@ def _read_selection(record: Mapping[str, Any], fields: Fields) -> list[dict[str,
     return checked or None
 
 
+@renamed(loss="objective", bootstrap="n_resamples")
 def fit(
     data: Runs | Any,
     law: Law | str,
     *,
     columns: Mapping[str, str] | None = None,
-    loss: str = "huber",
+    objective: str | Objective = "huber",
     delta: float = 1e-3,
     reduction: str = "sum",
     weight_growth: float = 0.0,
     weights: Sequence[float] | np.ndarray | None = None,
     grid: Mapping[str, Sequence[float]] | np.ndarray | None = None,
     search_options: SearchOptions | None = None,
-    bootstrap: int = 0,
+    n_resamples: int = 0,
     seed: int = 0,
     resample: str = "run",
     calibrate: bool | None = None,
@@ -551,8 +592,10 @@ def fit(
         is then :attr:`Fit.selection`.
     columns : mapping, optional
         Canonical name -> column of ``data``, e.g. ``{"N": "Model Size"}``.
-    loss : {"huber", "mse-log", "mse"}
-        The objective; ``delta`` is Huber's threshold on log residuals, ``reduction`` "sum" or "mean".
+    objective : {"huber", "mse-log", "mse"} or Objective
+        The objective; ``delta`` is Huber's threshold on log residuals, ``reduction`` "sum" or "mean" (an
+        :class:`~lawfit.Objective` carries its own settings: leave ``delta``, ``reduction`` and ``weight_growth`` at
+        their defaults). The deprecated name ``loss`` is read for one more release.
     weight_growth : float
         Weigh each run by ``(scale / largest scale) ** weight_growth`` on top of its weight (scale: C for a law of
         N and D); 0 weighs runs alike. ``auto`` chooses it per candidate.
@@ -563,16 +606,17 @@ def fit(
         starts ``(n_starts, n_params)`` in natural units.
     search_options : SearchOptions, optional
         Settings of the global search.
-    bootstrap : int
+    n_resamples : int
         If > 0, that many bootstrap resamples are refitted (see :func:`lawfit.bootstrap`), giving
-        :attr:`Fit.stderr`, :meth:`Fit.intervals` and :meth:`Fit.predict_interval`.
+        :attr:`Fit.stderr`, :meth:`Fit.intervals` and :meth:`Fit.predict_interval` (the deprecated name
+        ``bootstrap`` is read for one more release).
     seed : int
         Seed of the bootstrap's resampling; the same seed gives the same draws.
     resample : {"run", "group"}
         Resample single runs or whole groups (the runs' ``group`` column).
     calibrate : bool, optional
         Calibrate forecast intervals by nested back-tests by scale (:mod:`lawfit.calibration`; one more batched
-        search). By default, when intervals are asked for (``bootstrap > 0``) or the law is ``auto``.
+        search). By default, when intervals are asked for (``n_resamples > 0``) or the law is ``auto``.
     candidates : sequence or mapping of laws, optional
         For ``law="auto"``: the laws to choose among, instead of the defaults; each is tried with the runs weighted
         alike (give :class:`lawfit.select.Candidate` values for other weightings).
@@ -591,8 +635,9 @@ def fit(
     0.35
     """
     runs = load_runs(data, columns=columns)
-    objective = Objective(loss=loss, delta=delta, reduction=reduction, weight_growth=weight_growth)  # type: ignore[arg-type]
-    base = runs.weights if weights is None else _check_weights(weights, len(runs))
+    objective = as_objective(objective, "fit", delta=delta, reduction=reduction, weight_growth=weight_growth)
+    weight_growth = objective.weight_growth
+    base = runs.weights if weights is None else check_weights(weights, len(runs))
     auto = isinstance(law, str) and law.strip() == "auto"
     selection = None
     nested = None
@@ -627,7 +672,8 @@ def fit(
     y = runs.column(the_law.target)
     if objective.in_log_space and not np.all(y > 0):
         raise LawfitError(
-            f"The {loss} objective takes the log of {the_law.target}, which has values <= 0; use loss='mse'."
+            f"The {objective.loss} objective takes the log of {the_law.target}, which has values <= 0; use "
+            "objective='mse'."
         )
     w = base * growth_weights(runs, the_law, objective)
     unweighted = replace(objective, weight_growth=0.0)  # the growth is in w; one compiled search serves all
@@ -636,7 +682,7 @@ def fit(
     for warning in diagnostics:
         warnings.warn(warning, stacklevel=2)
     calibration = None
-    if calibrate or (calibrate is None and (bootstrap or auto)):
+    if calibrate or (calibrate is None and (n_resamples or auto)):
         calibration = _calibration(
             the_law, unweighted, result.params, runs, w, nested=nested, grid=the_grid, options=search_options
         )
@@ -647,9 +693,9 @@ def fit(
         n_points=len(runs),
         converged=result.converged,
         message=result.message,
-        loss=objective,
-        data=_data_summary(runs, the_law, columns),
-        search={
+        objective_settings=objective,
+        runs_summary=_data_summary(runs, the_law, columns),
+        search_report={
             "n_starts": result.n_starts,
             "n_polished": result.n_polished,
             "n_agree": result.n_agree,
@@ -661,8 +707,8 @@ def fit(
         calibration=calibration,
         selection=None if selection is None else selection.rows,
     )
-    if bootstrap:
-        fitted = _unc.bootstrap(fitted, runs, n_resamples=bootstrap, seed=seed, by=resample, weights=w)
+    if n_resamples:
+        fitted = _unc.bootstrap(fitted, runs, n_resamples=n_resamples, seed=seed, resample=resample, weights=w)
     return fitted
 
 
@@ -684,9 +730,9 @@ def calibrate(fit: Fit, data: Runs | Any, *, weights: Sequence[float] | np.ndarr
             f"The fit was made on {fit.n_points} runs but the data has {len(runs)}; calibrate on the runs it was "
             "fitted to."
         )
-    base = runs.weights if weights is None else _check_weights(weights, len(runs))
-    w = base * growth_weights(runs, fit.law, fit.loss)
-    unweighted = replace(fit.loss, weight_growth=0.0)
+    base = runs.weights if weights is None else check_weights(weights, len(runs))
+    w = base * growth_weights(runs, fit.law, fit.objective_settings)
+    unweighted = replace(fit.objective_settings, weight_growth=0.0)
     return replace(fit, calibration=_calibration(fit.law, unweighted, fit.params, runs, w))
 
 
@@ -704,13 +750,13 @@ def _calibration(
     reason = ""
     if nested is None:
         try:
-            nested = nested_backtests(law, objective, runs, w, grid=grid, options=options)
+            nested = nested_backtests(law, objective, runs, w, grid=grid, search_options=options)
         except LawfitError as error:
             reason = str(error)  # e.g. no scale to cut along: the calibration says so in its note
     return _calibrate_law(law, params, runs, w, nested, reason=reason)
 
 
-def _check_weights(weights: Any, n: int) -> np.ndarray:
+def check_weights(weights: Any, n: int) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (n,):
         raise LawfitError(f"The 'weights' must have one value per run ({n}). Got shape {w.shape} instead.")
@@ -740,7 +786,7 @@ def _data_summary(runs: Runs, law: Law, columns: Mapping[str, str] | None = None
     return {**summary, "ranges": ranges, "derived": dict(runs.derived), "notes": list(runs.notes)}
 
 
-def _complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def complete_inputs(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
     values = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
     unknown = set(values) - {"N", "D", "C", *needed}
     if unknown:

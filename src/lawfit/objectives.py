@@ -5,11 +5,11 @@ The loss functions are small pure functions of the residual; :class:`Objective` 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._checks import Options, Real, check
 from .errors import LawfitError
 
 if TYPE_CHECKING:
@@ -74,18 +74,10 @@ class Objective:
     weight_growth: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise LawfitError(f"The 'loss' parameter must be one of {', '.join(LOSSES)}. Got {self.loss!r} instead.")
-        delta = self.delta
-        if isinstance(delta, bool) or not isinstance(delta, int | float) or not (0 < delta < math.inf):
-            raise LawfitError(f"The 'delta' parameter of huber must be a float in (0, inf). Got {delta!r} instead.")
-        if self.reduction not in ("sum", "mean"):
-            raise LawfitError(f"The 'reduction' parameter must be 'sum' or 'mean'. Got {self.reduction!r} instead.")
-        object.__setattr__(self, "delta", float(delta))
-        growth = self.weight_growth
-        if isinstance(growth, bool) or not isinstance(growth, int | float) or not (0 <= growth < math.inf):
-            raise LawfitError(f"The 'weight_growth' parameter must be a float >= 0. Got {growth!r} instead.")
-        object.__setattr__(self, "weight_growth", float(growth))
+        check(self.loss, Options(*LOSSES), "loss", "Objective")
+        object.__setattr__(self, "delta", check(self.delta, Real(0, closed="neither"), "delta", "Objective"))
+        check(self.reduction, Options("sum", "mean"), "reduction", "Objective")
+        object.__setattr__(self, "weight_growth", check(self.weight_growth, Real(0), "weight_growth", "Objective"))
 
     @property
     def in_log_space(self) -> bool:
@@ -170,3 +162,47 @@ class Objective:
         if not self.weight_growth:
             return np.ones_like(scale)
         return (scale / scale.max()) ** self.weight_growth
+
+
+def read_objective(record: Mapping[str, Any], fields: Fields, version: int, legacy: int = 1) -> Objective:
+    """The :class:`~lawfit.Objective` of a saved result, checked: ``objective_settings`` (its ``name`` and settings),
+    or ``loss`` (its ``loss`` and settings) in a record of schema version ``legacy`` or older. (Here, not in
+    ``_records``, which the objective's own reader uses: the file records stay below the objective.)"""
+    if version <= legacy:
+        return Objective.from_dict(fields.obj(record, "loss", ""), fields=fields, path="loss")
+    saved = fields.obj(record, "objective_settings", "")
+    name = fields.text(saved, "name", "objective_settings", choices=LOSSES)
+    if "loss" in saved:
+        raise fields.invalid("objective_settings.loss", "the objective's name is its field 'name'")
+    rest = {key: value for key, value in saved.items() if key != "name"}
+    return Objective.from_dict({"loss": name, **rest}, fields=fields, path="objective_settings")
+
+
+def as_objective(
+    objective: str | Objective, where: str, *, delta: float = 1e-3, reduction: str = "sum", weight_growth: float = 0.0
+) -> Objective:
+    """The :class:`Objective` that the ``objective`` parameter of ``where`` names: a name (``"huber"``, ``"mse-log"``,
+    ``"mse"``) with ``delta``, ``reduction`` and ``weight_growth``, or an Objective (which carries its own settings;
+    those three must then be left at their defaults).
+
+    >>> as_objective("mse-log", "fit").describe()
+    'squared log residuals, summed'
+    >>> as_objective(3, "fit")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    lawfit.errors.LawfitError: The 'objective' parameter of fit must be one of huber, mse-log, mse or an ... Got 3 ...
+    """
+    if isinstance(objective, Objective):
+        given = {"delta": delta != 1e-3, "reduction": reduction != "sum", "weight_growth": weight_growth != 0.0}
+        clash = [name for name, differs in given.items() if differs]
+        if clash:
+            raise LawfitError(
+                f"The 'objective' parameter of {where} is an Objective, which carries its own {', '.join(clash)}; "
+                f"set {' and '.join(clash)} on the Objective, not beside it."
+            )
+        return objective
+    if not isinstance(objective, str) or objective not in LOSSES:
+        raise LawfitError(
+            f"The 'objective' parameter of {where} must be one of {', '.join(LOSSES)} or an Objective. "
+            f"Got {objective!r} instead."
+        )
+    return Objective(objective, delta=delta, reduction=reduction, weight_growth=weight_growth)  # type: ignore[arg-type]

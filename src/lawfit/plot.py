@@ -1,5 +1,6 @@
 """Figures: a fit against its runs, its residuals, its bootstrap draws in pairs, its forecast error against the distance
-of extrapolation, an IsoFLOP analysis, a compute-optimal frontier, and training curves with their predictions.
+of extrapolation, an IsoFLOP analysis, a compute-optimal frontier, training curves with their predictions, the optima
+of a hyperparameter sweep's cells and the laws of those optima, and the steps to a loss against the batch size.
 
 Plots need matplotlib (``pip install 'lawfit[plot]'``), imported only when a figure is made, so ``import lawfit``
 does not load it. Each function builds a :class:`matplotlib.figure.Figure` on the Agg canvas, not through pyplot:
@@ -19,9 +20,10 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,7 +31,6 @@ import numpy as np
 from ._checks import check_level
 from .data import Runs, load_runs
 from .errors import ExtrapolationWarning, LawfitError
-from .uncertainty import percentile_interval
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,16 +38,22 @@ if TYPE_CHECKING:
 
     from .curves import Curve, CurveFit
     from .fit import Fit
+    from .hparams import HparamLaw, Optima, PublishedLaw, Sweep
+    from .hparams.batch import BatchFit, CriticalBatch
     from .plan import Frontier, IsoFLOP
     from .validate import Backtest
 
 __all__ = [
+    "figure",
     "plot_bootstrap_pairs",
     "plot_calibration",
+    "plot_critical_batch",
     "plot_curves",
     "plot_fit",
     "plot_frontier",
+    "plot_hparam_law",
     "plot_isoflop",
+    "plot_optima",
     "plot_residuals",
 ]
 
@@ -63,6 +70,44 @@ _OPTIMA = "optimal parameters N* and tokens D*"
 _N_LINES = 5  # lines of the law at fixed N (or fixed D/N) drawn in plot_fit: enough to read, few enough to see
 _GRID = 200  # points along each drawn line
 _NEAR = 1.25  # a line at fixed N spans the compute of the runs within this factor of its N
+_MAX_PANELS = 12  # cells drawn by plot_optima unless told otherwise
+_HPARAM_LABELS = {"lr": "learning rate", "batch": "batch size (tokens)"}
+_SYMBOLS = {"lr": "lr*", "batch": "batch*"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Any result
+
+
+def figure(result: Any, *args: Any, **options: Any) -> Figure:
+    """The figure of a result, by its type: a :class:`~lawfit.Fit` (:func:`plot_fit`), a
+    :class:`~lawfit.plan.Frontier` (:func:`plot_frontier`), an :class:`~lawfit.plan.IsoFLOP`
+    (:func:`plot_isoflop`), a :class:`~lawfit.curves.CurveFit` (:func:`plot_curves`, with the curves as ``args``),
+    the :class:`~lawfit.hparams.Optima` of a sweep (:func:`plot_optima`, with the sweep as ``args``), an
+    :class:`~lawfit.hparams.HparamLaw` (:func:`plot_hparam_law`), or a :class:`~lawfit.hparams.CriticalBatch` or
+    :class:`~lawfit.hparams.BatchFit` (:func:`plot_critical_batch`); ``args`` and ``options`` go to that function.
+
+    The type is read from the result's class name (this module imports none of the modules that make results, so
+    that they may import it for their ``.plot()``).
+
+    Examples
+    --------
+    >>> import lawfit, numpy as np
+    >>> from lawfit.plan import compute_optimal
+    >>> from lawfit.plot import figure
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
+    >>> figure(compute_optimal(f, np.geomspace(1e19, 1e22, 20))).axes[0].get_xlabel()
+    'compute C (FLOPs)'
+    """
+    for cls in type(result).__mro__:
+        draw = _FIGURES.get(cls.__name__)
+        if draw is not None and cls.__module__.startswith("lawfit."):
+            return draw(result, *args, **options)
+    kinds = ", ".join(sorted(_FIGURES))
+    raise LawfitError(
+        f"The 'result' parameter of figure must be one of lawfit's results ({kinds}). Got a "
+        f"{type(result).__name__} instead."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -74,8 +119,9 @@ def plot_fit(
     data: Runs | Any = None,
     *,
     x: str | None = None,
-    level: float = 0.95,
+    level: float = 0.9,
     held_out: Runs | Any = None,
+    frontier: Frontier | None = None,
 ) -> Figure:
     """The runs and the fitted law, on log-log axes.
 
@@ -83,17 +129,22 @@ def plot_fit(
       and the law as a line.
     - A law of N and D (``chinchilla``, ``kaplan``, ``overtraining``, formulas in N and D): by default the loss
       against N, the runs coloured by tokens per parameter D/N (colour bar), the law at D/N fixed at five of the
-      runs' ratios (thin lines in the same colours: a run should lie on the line of its colour), and the
-      compute-optimal frontier (black line), the lowest loss the law reaches at each budget, drawn at its N*
-      (:func:`lawfit.plan.compute_optimal`); ``x="D"`` likewise against D. With ``x="C"`` the loss is against
-      compute ``C = 6ND``, the runs coloured by N, the thin lines at five of the runs' sizes (each over the compute
-      of the runs within 25% of its size), and the frontier is the envelope of those lines. Against compute the
-      runs crowd onto the frontier, which is why N is the default.
+      runs' ratios (thin lines in the same colours: a run should lie on the line of its colour), and, given a
+      ``frontier``, the compute-optimal frontier (black line), the lowest loss the law reaches at each budget, drawn
+      at its N*; ``x="D"`` likewise against D. With ``x="C"`` the loss is against compute ``C = 6ND``, the runs
+      coloured by N, the thin lines at five of the runs' sizes (each over the compute of the runs within 25% of its
+      size), and the frontier is the envelope of those lines. Against compute the runs crowd onto the frontier,
+      which is why N is the default.
     - Any other law (say ``data_constrained``, whose third input U cannot be drawn on a line): the law at each run
       as a cross beside the run.
 
-    With bootstrap draws (``fit.bootstrap``), a band shows the ``level`` percentile interval of the law (of the
-    frontier's loss, for a law of N and D): the uncertainty of the parameters, not the scatter of single runs.
+    With bootstrap draws (``fit.bootstrap``; for a law of N and D, the frontier's draws), a band shows the ``level``
+    percentile interval of the law (of the frontier's loss, for a law of N and D): the uncertainty of the
+    parameters, not the scatter of single runs.
+
+    The figure draws results; it computes none: the frontier is the caller's, e.g.
+    ``compute_optimal(fit, np.geomspace(c_min, c_max, 100))`` over the compute of the runs
+    (:func:`lawfit.plan.compute_optimal`).
 
     Parameters
     ----------
@@ -108,6 +159,9 @@ def plot_fit(
         Level of the bootstrap band.
     held_out : path, DataFrame, mapping or Runs, optional
         Runs not fitted (a back-test's larger runs), drawn as hollow markers labelled "held out".
+    frontier : Frontier, optional
+        The compute-optimal frontier of ``fit`` to draw with a law of N and D, as :func:`lawfit.plan.compute_optimal`
+        returns it; none is drawn without it.
 
     Returns
     -------
@@ -117,6 +171,17 @@ def plot_fit(
     -----
     Lines and bands may reach past the fitted ranges (to held-out runs); the figure shows how far, so the law's
     :class:`~lawfit.ExtrapolationWarning` is not raised for them.
+
+    Examples
+    --------
+    >>> import lawfit, numpy as np
+    >>> from lawfit.plan import compute_optimal
+    >>> from lawfit.plot import plot_fit
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> f = lawfit.fit(runs, "chinchilla")
+    >>> fig = plot_fit(f, runs, frontier=compute_optimal(f, np.geomspace(1e18, 1e22, 20)))
+    >>> [line.get_label() for line in fig.axes[0].lines][-1]
+    'compute-optimal frontier'
     """
     fig = _figure(figsize=(7.0, 5.0))
     ax = fig.add_subplot()
@@ -126,9 +191,9 @@ def plot_fit(
     mode, x = _mode_and_axis(fit, x)
     shown = [r for r in (runs, held) if r is not None]
     if mode == "nd":
-        _draw_nd(fig, ax, fit, x, level, runs, held)
+        _draw_nd(fig, ax, fit, x, level, runs, held, frontier)
     elif mode == "single":
-        span = _span([r.column(x) for r in shown], fit.data.get("ranges", {}).get(x))
+        span = _span([r.column(x) for r in shown], fit.runs_summary.get("ranges", {}).get(x))
         grid = np.geomspace(*span, _GRID)
         _scatter_runs(ax, runs, held, x, law.target, colour="C0")
         ax.plot(grid, _predict(fit, **{x: grid}), color="black", lw=1.5, label="law")
@@ -207,7 +272,7 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     Parameters
     ----------
     fit : Fit
-        A fit with bootstrap draws (``lawfit.fit(..., bootstrap=1000)``).
+        A fit with bootstrap draws (``lawfit.fit(..., n_resamples=1000)``).
     params : sequence of str, optional
         The parameters to show, in order (default all of the law's).
 
@@ -216,13 +281,13 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     >>> import lawfit
     >>> from lawfit.plot import plot_bootstrap_pairs
     >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
-    >>> fig = plot_bootstrap_pairs(lawfit.fit(runs, "chinchilla", bootstrap=50), ["A", "alpha"])
+    >>> fig = plot_bootstrap_pairs(lawfit.fit(runs, "chinchilla", n_resamples=50), ["A", "alpha"])
     >>> len(fig.axes)  # two histograms and one scatter
     3
     """
     if fit.bootstrap is None:
         raise LawfitError(
-            "plot_bootstrap_pairs needs bootstrap draws: fit with bootstrap=1000 (CLI: --bootstrap 1000) or call "
+            "plot_bootstrap_pairs needs bootstrap draws: fit with n_resamples=1000 (CLI: --bootstrap 1000) or call "
             "lawfit.bootstrap(fit, runs)."
         )
     names = list(fit.law.param_names if params is None else params)
@@ -331,7 +396,7 @@ def plot_calibration(fit: Fit, backtest: Backtest | None = None, *, level: float
     Parameters
     ----------
     fit : Fit
-        A fit calibrated by scale (``lawfit.fit(..., calibrate=True)``; the default with ``bootstrap > 0`` or
+        A fit calibrated by scale (``lawfit.fit(..., calibrate=True)``; the default with ``n_resamples > 0`` or
         ``law="auto"``).
     backtest : Backtest, optional
         A back-test of the same runs, whose held-out runs are drawn.
@@ -354,7 +419,7 @@ def plot_calibration(fit: Fit, backtest: Backtest | None = None, *, level: float
     if cal is None:
         raise LawfitError(
             "plot_calibration needs a fit calibrated by scale: fit with calibrate=True (the default with "
-            "bootstrap > 0 or law='auto')."
+            "n_resamples > 0 or law='auto')."
         )
     if not cal.calibrated:
         raise LawfitError(f"The fit's forecast intervals are uncalibrated, so there is no band to draw: {cal.note}")
@@ -494,12 +559,14 @@ def plot_isoflop(result: IsoFLOP, *, level: float | None = None) -> Figure:
     c = optima["C"].to_numpy(dtype=np.float64)
     grid = np.geomspace(c.min(), c.max(), _GRID)
     used = optima["used"].to_numpy(dtype=bool)
+    # The analysis gives its own bands (IsoFLOP.predict, at its level): the figure reads them at the one asked for.
+    predicted = dataclasses.replace(result, level=check_level(level)).predict(grid)
     for name, law, colour in (("N", result.params, "C0"), ("D", result.tokens, "C1")):
         values = optima[name].to_numpy(dtype=np.float64)
         label = f"{name}* = {law.coefficient:.3g} C^{law.exponent:.3f}"
         right.plot(grid, law(grid), color=colour, lw=1.5, label=label)
-        if len(law.draws):
-            low, high = percentile_interval(law.draws_at(grid), level)
+        if f"{name}_low" in predicted:
+            low, high = predicted[f"{name}_low"], predicted[f"{name}_high"]
             right.fill_between(grid, low, high, color=colour, alpha=0.2, lw=0, label=f"{level:.0%} interval")
         right.scatter(c[used], values[used], color=colour, s=24, zorder=3)
         shown = ~used & np.isfinite(values)
@@ -578,10 +645,8 @@ def plot_curves(curve_fit: CurveFit, curves: Curve | Sequence[Curve]) -> Figure:
     >>> len(loss_axes.lines), len(loss_axes.collections), lr_axes.get_ylabel()
     (1, 1, 'learning rate')
     """
-    from .curves import Curve
-
-    curves = [curves] if isinstance(curves, Curve) else list(curves)
-    if not curves or not all(isinstance(c, Curve) for c in curves):
+    curves = [curves] if _is_curve(curves) else list(curves)
+    if not curves or not all(_is_curve(c) for c in curves):
         raise LawfitError("plot_curves needs one or more lawfit.curves.Curve (see lawfit.curves.load_curves).")
     fig = _figure(figsize=(8.0, 6.0))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
@@ -605,7 +670,629 @@ def plot_curves(curve_fit: CurveFit, curves: Curve | Sequence[Curve]) -> Figure:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Hyperparameters: sweeps, their optima, the laws of the optima, the critical batch size
+
+
+def plot_optima(
+    optima: Optima,
+    sweep: Sweep | None = None,
+    *,
+    laws: Sequence[Any] = (),
+    cells: Sequence[int] | None = None,
+    max_panels: int = _MAX_PANELS,
+) -> Figure:
+    """The optimum of each cell of a sweep (:func:`lawfit.hparams.cell_optima`), one panel per cell.
+
+    - A cell swept one setting at a time (Marin's sweeps): the loss against the learning rate (or the batch size),
+      the runs along the line through the sweep's centre as points (the cell's other runs in grey), the fitted
+      quadratic in log of the setting as a line, the optimum as a star with its bootstrap interval shaded, and the
+      near-optimal region (the settings within ``optima.near`` of the cell's best loss) as a dotted bar at that loss.
+    - A cell swept on a grid of learning rates and batch sizes (Step Law's heat maps): the runs over the plane
+      coloured by loss (the colour scale stops a few ``near`` above the best, so diverged runs do not wash it out),
+      the near-optimal contour of the fitted surface, the runs within ``near`` of the best outlined, and the optimum
+      as a star with its intervals as error bars.
+    - An optimum at the edge of its sweep says so in its panel's title: it is a bound.
+
+    With ``laws`` (fitted :class:`~lawfit.hparams.HparamLaw` or published :class:`~lawfit.hparams.PublishedLaw`),
+    each law's prediction at the cell's sizes is drawn as a dashed line (a cross on the plane when both the learning
+    rate and the batch size are predicted). The figure draws the results; it fits nothing: the quadratics are those
+    the optima carry (``CellOptimum.curve``).
+
+    Parameters
+    ----------
+    optima : Optima
+        The cell optima.
+    sweep : Sweep, optional
+        The sweep they were found in, whose runs are drawn; without it, only the fitted curves and optima.
+    laws : sequence of HparamLaw or PublishedLaw
+        Laws whose predictions to mark.
+    cells : sequence of int, optional
+        The cells to draw, by their position among the optima's cells (default: all, up to ``max_panels`` panels).
+    max_panels : int
+        At most this many panels; the title says how many were left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.hparams import cell_optima, load_sweep
+    >>> from lawfit.plot import plot_optima
+    >>> lr = 2.0 ** np.arange(-12, -5)
+    >>> sweep = load_sweep({"N": [1e8] * 7, "D": [2e9] * 7, "lr": lr, "loss": 3 + 0.02 * np.log(lr / 2e-3) ** 2})
+    >>> optima = cell_optima(sweep, noise=1e-3, n_resamples=100)
+    >>> ax = plot_optima(optima, sweep).axes[0]
+    >>> ax.get_xlabel(), round(float(ax.collections[-1].get_offsets()[0, 0]), 5)
+    ('learning rate', 0.002)
+    """
+    panels = _optimum_panels(optima, cells)
+    if not panels:
+        raise LawfitError("There is no cell optimum to draw: the optima hold no cells (or none of those asked for).")
+    shown = panels[: max(1, int(max_panels))]
+    columns = min(3, len(shown))
+    rows = math.ceil(len(shown) / columns)
+    fig = _figure(figsize=(5.0 * columns, 4.0 * rows))
+    grid = fig.subplots(rows, columns, squeeze=False).ravel()
+    cell_rows = _cell_rows(sweep)
+    for ax, (_, members) in zip(grid, shown, strict=False):
+        rows_of = _rows_of(cell_rows, members[0].cell)
+        if len(members) == 2:
+            _draw_plane(fig, ax, optima, members, sweep, rows_of, laws)
+        else:
+            _draw_line(ax, optima, members[0], sweep, rows_of, laws)
+    for ax in grid[len(shown) :]:
+        ax.set_visible(False)
+    left_out = len(panels) - len(shown)
+    fig.suptitle(
+        f"cell optima: {optima.level:.0%} bootstrap intervals, near-optimal within {optima.near:.1%} of the best loss"
+        + (f" ({left_out} more panels left out)" if left_out else ""),
+        fontsize="medium",
+    )
+    return fig
+
+
+def plot_hparam_law(
+    law: HparamLaw | Sequence[HparamLaw],
+    optima: Optima | None = None,
+    *,
+    x: str | None = None,
+    published: Sequence[PublishedLaw] = (),
+    level: float | None = None,
+) -> Figure:
+    """A law of the optimal learning rate or batch size (:func:`lawfit.hparams.fit_law`) against N, D or C, log-log.
+
+    The cell optima it was fitted on are points (hollow when at the edge of their sweep: bounds), with their
+    bootstrap intervals as error bars when ``optima`` is given. The law is a line with its ``level`` band (default
+    the law's level). For a law of N and D drawn against N (or D), one line per ratio D/N of the cells (up to five;
+    beyond that the law's value at each cell is a cross). Published laws (:func:`lawfit.hparams.published`) are
+    dashed lines along the same tracks, for comparison. Several laws (the learning rate's and the batch size's, or
+    one per optimizer) are drawn side by side, one panel each.
+
+    Parameters
+    ----------
+    law : HparamLaw or sequence of HparamLaw
+    optima : Optima, optional
+        The optima the law was fitted on, for their intervals.
+    x : {"N", "D", "C"}, optional
+        The horizontal axis (default: the law's first input).
+    published : sequence of PublishedLaw
+    level : float, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lawfit.hparams import cell_optima, fit_law, load_sweep
+    >>> from lawfit.plot import plot_hparam_law
+    >>> N = np.repeat([1e8, 2e8, 4e8, 8e8], 7); lr = np.tile(2.0 ** np.arange(-12, -5), 4)
+    >>> loss = 3 + 0.02 * np.log(lr / (3e-3 * (N / 1e8) ** -0.5)) ** 2
+    >>> optima = cell_optima(load_sweep({"N": N, "lr": lr, "loss": loss}), noise=1e-3, n_resamples=100)
+    >>> ax = plot_hparam_law(fit_law(optima, "lr", "N"), optima).axes[0]
+    >>> ax.get_xlabel(), ax.lines[0].get_label()
+    ('parameters N', 'lr* = 30 N^-0.500')
+    """
+    laws = [law] if hasattr(law, "points") else list(law)
+    if not laws or not all(hasattr(one, "points") for one in laws):
+        raise LawfitError("plot_hparam_law needs one or more laws of lawfit.hparams.fit_law.")
+    if level is not None:
+        level = check_level(level, where="plot_hparam_law")
+    columns = min(2, len(laws))
+    rows = math.ceil(len(laws) / columns)
+    fig = _figure(figsize=(7.0 * columns, 5.0 * rows))
+    grid = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, one in zip(grid, laws, strict=False):
+        _draw_law(ax, one, optima, x, published, one.level if level is None else level)
+    for ax in grid[len(laws) :]:
+        ax.set_visible(False)
+    return fig
+
+
+def _draw_law(
+    ax: Axes, law: HparamLaw, optima: Optima | None, x: str | None, published: Sequence[Any], level: float
+) -> None:
+    points = [dict(p) for p in law.points]
+    if x is None:
+        x = law.inputs[0]
+    have = [name for name in ("N", "D", "C") if all(name in p for p in points)]
+    if x not in have:
+        raise LawfitError(
+            f"The 'x' of plot_hparam_law must be a size of the law's cells ({', '.join(have)}). Got {x!r} instead."
+        )
+    xs = np.array([p[x] for p in points])
+    values = np.array([p["value"] for p in points])
+    edge = np.array([bool(p.get("at_edge", False)) for p in points])
+    symbol = _SYMBOLS.get(law.hparam, law.hparam)
+    # A law of x alone is one line; a law of N and D one per ratio D/N of the cells.
+    tracks = _tracks(points, x, by_ratio=set(law.inputs) != {x})
+    drawn = False
+    for i, (label, sizes) in enumerate(tracks):
+        colour = f"C{i % 10}"
+        if not set(law.inputs) <= set(sizes) and not ("C" in law.inputs and {"N", "D"} <= set(sizes)):
+            continue
+        line = _quiet(law.predict, **sizes)
+        name = f"{symbol} = {_law_text(law)}" + (f" at {label}" if label else "")
+        ax.plot(sizes[x], line, color=colour, lw=1.5, label=name, gid="law")
+        low, high = _quiet(lambda **s: law.predict_interval(level, **s), **sizes)
+        band = f"{level:.0%} interval of the law" if not drawn else None
+        ax.fill_between(sizes[x], low, high, label=band, **_band_style(colour))
+        drawn = True
+        for j, other in enumerate(published):
+            needed = set(other._inputs(law.hparam))
+            if needed <= set(sizes):
+                text = f"{other.name} (published)" if i == 0 else None
+                ax.plot(
+                    sizes[x],
+                    _quiet(other.predict, law.hparam, **sizes),
+                    color=colour,
+                    lw=1.2,
+                    ls=("--", ":", "-.")[j % 3],
+                    label=text,
+                )
+    if not drawn:
+        at = _quiet(law.predict, **{k: np.array([p[k] for p in points]) for k in have})
+        ax.scatter(xs, at, marker="x", color="black", s=30, label=f"{symbol} = {_law_text(law)} at each cell")
+    errors = _optimum_errors(optima, law, points)
+    for mask, hollow in ((~edge, False), (edge, True)):
+        if not mask.any():
+            continue
+        style = {"mfc": "white" if hollow else "black", "mec": "black", "color": "black"}
+        label = (
+            f"cell optima at the edge of their sweep ({int(mask.sum())})"
+            if hollow
+            else f"cell optima ({int(mask.sum())})"
+        )
+        ax.errorbar(
+            xs[mask],
+            values[mask],
+            yerr=None if errors is None else errors[:, mask],
+            fmt="o",
+            ms=6,
+            capsize=2,
+            lw=1,
+            label=label,
+            zorder=4,
+            **style,
+        )
+    family = ", ".join(f"{k}={v}" for k, v in law.where.items())
+    title = f"{_HPARAM_LABELS.get(law.hparam, law.hparam)} optimum against {x}" + (f" [{family}]" if family else "")
+    _finish(ax, _LABELS.get(x, x), f"optimal {_HPARAM_LABELS.get(law.hparam, law.hparam)}", title, log_y=True)
+
+
+def plot_critical_batch(result: CriticalBatch | BatchFit, *, level: float | None = None) -> Figure:
+    """Steps to a target loss against batch size (:func:`lawfit.hparams.batch.critical_batch`), log-log.
+
+    Left: each model's measured steps as points and its fitted hyperbola ``S = S_min + E_min / B`` as a line; on
+    the line, McCandlish et al.'s critical batch ``B_crit = E_min / S_min`` (a circle: there ``S = 2 S_min``) and
+    Zhang et al.'s ``CBS`` (a diamond: the batch that needs ``overhead`` more examples than ``reference_batch``).
+    Right (a :class:`CriticalBatch` with laws): both critical batch sizes against the laws' scale, with their
+    bootstrap intervals as error bars, and their power laws.
+
+    Examples
+    --------
+    >>> from lawfit.hparams.batch import critical_batch
+    >>> from lawfit.plot import plot_critical_batch
+    >>> b = [64, 128, 256, 512, 1024, 2048]
+    >>> table = {"N": [1e8] * 6 + [4e8] * 6, "loss": [3.1] * 12, "batch": b * 2,
+    ...          "steps": [1000 + 64e4 / x for x in b] + [2000 + 256e4 / x for x in b]}
+    >>> fig = plot_critical_batch(critical_batch(table, n_resamples=0))
+    >>> left, right = fig.axes
+    >>> left.get_xlabel(), [round(float(v)) for v in left.lines[0].get_ydata()[[0, -1]]]
+    ('batch size', [21000, 1156])
+    """
+    fits = list(result.fits) if hasattr(result, "fits") else [result]
+    laws = dict(getattr(result, "laws", {}) or {})
+    fig = _figure(figsize=(12.0 if laws else 7.0, 5.0))
+    axes = fig.subplots(1, 2 if laws else 1, squeeze=False).ravel()
+    left = axes[0]
+    unit = "batch size" if getattr(result, "seq_len", None) is None else "batch size (sequences)"
+    for i, f in enumerate(fits):
+        colour = f"C{i % 10}"
+        low = min(float(np.min(f.batch)) if f.batch.size else f.B_crit, f.B_crit, f.CBS) / 2.0
+        high = max(float(np.max(f.batch)) if f.batch.size else f.B_crit, f.B_crit, f.CBS) * 2.0
+        grid = np.geomspace(low, high, _GRID)
+        label = f"{f.model}" + (f" (loss {f.target_loss:g})" if math.isfinite(f.target_loss) else "")
+        left.plot(grid, f.S_min + f.E_min / grid, color=colour, lw=1.3, label=label, gid="hyperbola")
+        if f.batch.size:
+            left.scatter(f.batch, f.steps, color=colour, s=18, zorder=3)
+        left.scatter(
+            [f.B_crit],
+            [f.S_min + f.E_min / f.B_crit],
+            marker="o",
+            s=55,
+            facecolors="none",
+            edgecolors=colour,
+            lw=1.5,
+            zorder=4,
+            label="B_crit = E_min/S_min" if i == 0 else None,
+            gid="B_crit",
+        )
+        left.scatter(
+            [f.CBS],
+            [f.S_min + f.E_min / f.CBS],
+            marker="D",
+            s=40,
+            color=colour,
+            edgecolors="black",
+            lw=0.6,
+            zorder=4,
+            label=f"CBS ({100 * f.overhead:g}% more examples)" if i == 0 else None,
+            gid="CBS",
+        )
+        if len(fits) == 1:
+            left.axhline(f.S_min, color=colour, lw=0.8, ls=":", label=f"S_min = {f.S_min:.4g}")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel(unit)
+    left.set_ylabel("steps to the target loss")
+    left.set_title("steps against batch size: S = S_min + E_min / B")
+    left.legend(fontsize="small")
+    if laws:
+        right = axes[1]
+        for (name, law), colour, marker in zip(laws.items(), ("C0", "C1"), ("D", "o"), strict=False):
+            values = np.array([getattr(f, name) for f in fits])
+            where = np.array(law.x_values)
+            bounds = np.array([f.intervals.get(name, (math.nan, math.nan)) for f in fits], dtype=np.float64)
+            yerr = None
+            if np.all(np.isfinite(bounds)):
+                yerr = np.vstack([values - bounds[:, 0], bounds[:, 1] - values]).clip(min=0.0)
+            right.errorbar(where, law.values, yerr=yerr, fmt=marker, color=colour, ms=5, capsize=2, lw=1, zorder=3)
+            grid = np.geomspace(float(where.min()) / 1.5, float(where.max()) * 1.5, _GRID)
+            text = law.formula
+            if "exponent" in law.intervals:
+                lo, hi = law.intervals["exponent"]
+                text += f" [{lo:.3f}, {hi:.3f}]"
+            right.plot(grid, law.predict(grid), color=colour, lw=1.5, label=text, gid=f"law {name}")
+        x = next(iter(laws.values())).x
+        _finish(right, _LABELS.get(x, "target loss" if x == "loss" else x), unit, "critical batch size against " + x)
+    return fig
+
+
+def _optimum_panels(optima: Optima, cells: Sequence[int] | None) -> list[tuple[tuple, list[Any]]]:
+    """The panels: per cell, one for a 2-D optimum (its lr and batch together) or one per 1-D optimum."""
+    keys: dict[tuple, list[Any]] = {}
+    for c in optima.cells:
+        keys.setdefault(tuple(sorted((k, str(v)) for k, v in c.cell.items())), []).append(c)
+    chosen = list(keys.items())
+    if cells is not None:
+        try:
+            chosen = [chosen[int(i)] for i in cells]
+        except (IndexError, TypeError, ValueError):
+            raise LawfitError(
+                f"The 'cells' of plot_optima must be positions among the {len(chosen)} cells. Got {cells!r} instead."
+            ) from None
+    panels = []
+    for key, members in chosen:
+        plane = [c for c in members if len(c.axes) == 2 and len(c.curve) == 6]
+        if len(plane) == 2:
+            panels.append((key, plane))
+        panels += [(key, [c]) for c in members if c not in plane]
+    return panels
+
+
+def _cell_rows(sweep: Sweep | None) -> list[tuple[dict[str, Any], np.ndarray]]:
+    return [] if sweep is None else sweep.cells()
+
+
+def _rows_of(cell_rows: Sequence[tuple[dict[str, Any], np.ndarray]], cell: Mapping[str, Any]) -> np.ndarray | None:
+    for key, rows in cell_rows:
+        if all(_same(key.get(k), v) for k, v in cell.items()):
+            return rows
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def _cell_title(cell: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in cell.items())
+
+
+def _law_values(laws: Sequence[Any], hparam: str, cell: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """Each law's prediction of ``hparam`` at the cell's sizes, with its label."""
+    sizes = {k: float(v) for k, v in cell.items() if k in ("N", "D", "C")}
+    out = []
+    for law in laws:
+        if type(law).__name__ == "PublishedLaw":
+            out.append((f"{law.name} (published)", float(_quiet(law.predict, hparam, **sizes))))
+        elif getattr(law, "hparam", None) == hparam and all(cell.get(k) == v for k, v in law.where.items()):
+            out.append(("law", float(_quiet(law.predict, **sizes))))
+    return out
+
+
+def _draw_line(
+    ax: Axes, optima: Optima, c: Any, sweep: Sweep | None, rows: np.ndarray | None, laws: Sequence[Any]
+) -> None:
+    h = c.hparam
+    best = c.best_loss
+    on_line = np.zeros(0, dtype=bool)
+    if sweep is not None and rows is not None:
+        settings, loss = sweep.column(h)[rows], sweep.column("loss")[rows]
+        best = float(loss.min())
+        on_line = np.ones(rows.size, dtype=bool)
+        others = [o for o in sweep.hparams if o != h]
+        if others:
+            held = sweep.column(others[0])[rows]
+            options = []
+            for value in np.unique(held):
+                same = np.isclose(held, value, rtol=1e-9)
+                options.append((-np.unique(settings[same]).size, float(loss[same].min()), same))
+            on_line = min(options, key=lambda o: o[:2])[2]
+    low_x = min(c.low, c.near_low, c.value) / 1.5
+    high_x = max(c.high, c.near_high, c.value) * 1.5
+    if on_line.size:
+        low_x, high_x = min(low_x, float(settings.min())), max(high_x, float(settings.max()))
+    top = best * 1.1
+    if on_line.size:
+        top = min(top, float(loss.max()) + 0.1 * (float(loss.max()) - best) + 1e-9 * best)
+    if len(c.curve) == 3:
+        x_min = float(settings[on_line].min()) if on_line.any() else c.near_low
+        x_max = float(settings[on_line].max()) if on_line.any() else c.near_high
+        grid = np.geomspace(min(x_min, c.value), max(x_max, c.value), _GRID)
+        log_x = np.log(grid)
+        curve = c.curve[0] + c.curve[1] * log_x + c.curve[2] * log_x**2
+        ax.plot(grid, curve, color="C0", lw=1.3, label=f"fitted quadratic in log {h}", gid="quadratic")
+    if on_line.size:
+        kept = loss <= top
+        ax.scatter(
+            settings[on_line & kept],
+            loss[on_line & kept],
+            color="C0",
+            s=22,
+            zorder=3,
+            label=f"runs ({int(on_line.sum())})",
+        )
+        if (~on_line & kept).any():
+            ax.scatter(
+                settings[~on_line & kept],
+                loss[~on_line & kept],
+                color="0.6",
+                s=14,
+                zorder=2,
+                label="runs at other settings",
+            )
+        if (~kept).any():
+            ax.scatter(
+                settings[~kept],
+                np.full(int((~kept).sum()), top),
+                marker="^",
+                color="C3",
+                s=24,
+                zorder=3,
+                label=f"off the scale ({int((~kept).sum())})",
+            )
+    ax.axvspan(c.low, c.high, color="C1", alpha=0.18, lw=0, label=f"{c.level:.0%} interval", gid="interval")
+    near = best * (1 + optima.near)
+    ax.hlines(near, c.near_low, c.near_high, color="C2", lw=3, ls=":", label="near-optimal runs", gid="near")
+    ax.scatter(
+        [c.value],
+        [c.loss],
+        marker="*",
+        s=140,
+        color="C1",
+        edgecolors="black",
+        lw=0.8,
+        zorder=5,
+        label=f"optimum {c.value:.3g} ({c.method})",
+        gid="optimum",
+    )
+    for i, (label, value) in enumerate(_law_values(laws, h, c.cell)):
+        ax.axvline(value, color=f"C{(i + 3) % 10}", lw=1.2, ls="--", label=f"{label}: {value:.3g}", gid="law")
+    ax.set_xscale("log")
+    _sparse_log_ticks(ax.xaxis)
+    bottom = min(best, c.loss)
+    ax.set_ylim(bottom - 0.1 * (top - bottom) - 1e-6, top + 0.02 * (top - bottom) + 1e-6)
+    ax.set_xlim(low_x, high_x)
+    ax.set_xlabel(_HPARAM_LABELS.get(h, h))
+    ax.set_ylabel("loss")
+    edge = " (at the edge: a bound)" if c.at_edge else ""
+    ax.set_title(_cell_title(c.cell) + edge, fontsize="small", color="C3" if c.at_edge else "black")
+    ax.legend(fontsize="x-small")
+
+
+def _draw_plane(
+    fig: Figure,
+    ax: Axes,
+    optima: Optima,
+    members: Sequence[Any],
+    sweep: Sweep | None,
+    rows: np.ndarray | None,
+    laws: Sequence[Any],
+) -> None:
+    from matplotlib.colors import Normalize
+
+    lr, batch = sorted(members, key=lambda c: c.hparam != "lr")
+    coef = lr.curve
+    best = lr.best_loss
+    if sweep is not None and rows is not None:
+        x, y, loss = (sweep.column(name)[rows] for name in ("lr", "batch", "loss"))
+        best = float(loss.min())
+        norm = Normalize(best, best * (1 + 5 * optima.near), clip=True)
+        dots = ax.scatter(x, y, c=loss, cmap=f"{_CMAP}_r", norm=norm, marker="s", s=90, zorder=2)
+        fig.colorbar(dots, ax=ax, label="loss", extend="max")
+        close = loss <= best * (1 + optima.near)
+        ax.scatter(
+            x[close],
+            y[close],
+            marker="s",
+            s=90,
+            facecolors="none",
+            edgecolors="black",
+            lw=1.2,
+            zorder=3,
+            label=f"runs within {optima.near:.1%} of the best ({int(close.sum())})",
+        )
+        span_x, span_y = (float(x.min()), float(x.max())), (float(y.min()), float(y.max()))
+    else:
+        span_x = (min(lr.low, lr.near_low) / 1.5, max(lr.high, lr.near_high) * 1.5)
+        span_y = (min(batch.low, batch.near_low) / 1.5, max(batch.high, batch.near_high) * 1.5)
+    gx, gy = np.meshgrid(np.geomspace(*span_x, 80), np.geomspace(*span_y, 80))
+    a, b = np.log(gx), np.log(gy)
+    surface = coef[0] + coef[1] * a + coef[2] * b + coef[3] * a**2 + coef[4] * b**2 + coef[5] * a * b
+    level = lr.loss * (1 + optima.near)
+    if surface.min() < level < surface.max():
+        contour = ax.contour(gx, gy, surface, levels=[level], colors="C3", linewidths=1.3, linestyles="--")
+        contour.set_gid("near")
+        ax.plot([], [], color="C3", ls="--", lw=1.3, label=f"fitted surface {optima.near:.1%} above its minimum")
+    ax.errorbar(
+        [lr.value],
+        [batch.value],
+        xerr=[[lr.value - lr.low], [lr.high - lr.value]],
+        yerr=[[batch.value - batch.low], [batch.high - batch.value]],
+        fmt="none",
+        ecolor="black",
+        lw=1,
+        capsize=3,
+        zorder=4,
+        label=f"{lr.level:.0%} intervals",
+    )
+    ax.scatter(
+        [lr.value],
+        [batch.value],
+        marker="*",
+        s=180,
+        color="C1",
+        edgecolors="black",
+        lw=0.8,
+        zorder=5,
+        label=f"optimum: lr {lr.value:.3g}, batch {batch.value:.3g}",
+        gid="optimum",
+    )
+    predicted_lr = dict(_law_values(laws, "lr", lr.cell))
+    predicted_batch = dict(_law_values(laws, "batch", lr.cell))
+    for i, name in enumerate(dict.fromkeys([*predicted_lr, *predicted_batch])):
+        colour = f"C{(i + 4) % 10}"
+        if name in predicted_lr and name in predicted_batch:
+            ax.scatter(
+                [predicted_lr[name]],
+                [predicted_batch[name]],
+                marker="X",
+                s=90,
+                color=colour,
+                edgecolors="black",
+                lw=0.6,
+                zorder=5,
+                label=f"{name}: lr {predicted_lr[name]:.3g}, batch {predicted_batch[name]:.3g}",
+                gid="prediction",
+            )
+        elif name in predicted_lr:
+            ax.axvline(predicted_lr[name], color=colour, ls="--", lw=1.2, label=f"{name}: lr {predicted_lr[name]:.3g}")
+        else:
+            value = predicted_batch[name]
+            ax.axhline(value, color=colour, ls="--", lw=1.2, label=f"{name}: batch {value:.3g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(_HPARAM_LABELS["lr"])
+    ax.set_ylabel(_HPARAM_LABELS["batch"])
+    edge = " (at the edge: a bound)" if lr.at_edge or batch.at_edge else ""
+    ax.set_title(_cell_title(lr.cell) + edge, fontsize="small", color="C3" if edge else "black")
+    ax.legend(fontsize="x-small")
+
+
+def _sparse_log_ticks(axis: Any) -> None:
+    """A log axis spanning about a decade ticked at 1, 2 and 5 times the powers of ten, in plain numbers: the log
+    locator would label one tick there, and its minor labels run into each other."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _tracks(
+    points: Sequence[Mapping[str, Any]], x: str, *, by_ratio: bool = True
+) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """Where to draw a law along ``x``: for cells with N and D against N or D, one track per ratio D/N (up to
+    five; none beyond), each over its cells' range; else (or without ``by_ratio``, unless the cells share one ratio)
+    one track over the cells' range of ``x``."""
+    xs = np.array([p[x] for p in points], dtype=np.float64)
+    if x in ("N", "D") and all("N" in p and "D" in p for p in points):
+        n = np.array([p["N"] for p in points], dtype=np.float64)
+        ratio = np.array([p["D"] for p in points], dtype=np.float64) / n
+        groups = np.unique(np.round(np.log10(ratio), 1))
+        if groups.size == 1 or (by_ratio and groups.size <= _N_LINES):
+            tracks = []
+            for g in groups:
+                mine = np.isclose(np.round(np.log10(ratio), 1), g)
+                r = float(np.exp(np.mean(np.log(ratio[mine]))))
+                grid = np.geomspace(float(xs[mine].min()) / 1.5, float(xs[mine].max()) * 1.5, _GRID)
+                n_grid = grid if x == "N" else grid / r
+                label = f"D/N = {r:.3g}" if groups.size > 1 else ""
+                tracks.append((label, {"N": n_grid, "D": n_grid * r, "C": 6.0 * n_grid * n_grid * r}))
+            return tracks
+        if by_ratio:
+            return []
+    grid = np.geomspace(float(xs.min()) / 1.5, float(xs.max()) * 1.5, _GRID)
+    return [("", {x: grid})]
+
+
+def _optimum_errors(optima: Optima | None, law: Any, points: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
+    """The error bars (2, k) of the points from the optima's intervals, or None without the optima."""
+    if optima is None:
+        return None
+    bars = np.full((2, len(points)), np.nan)
+    for i, p in enumerate(points):
+        for c in optima.cells:
+            if c.hparam == law.hparam and all(_same(p.get(k), v) for k, v in c.cell.items()):
+                bars[:, i] = (c.value - c.low, c.high - c.value)
+                break
+    return np.nan_to_num(bars, nan=0.0).clip(min=0.0)
+
+
+def _law_text(law: Any) -> str:
+    """A fitted power law with its numbers, e.g. ``0.0948 N^-0.500``; else its formula."""
+    params = law.params
+    if set(params) == {"a", *(f"alpha_{x}" for x in law.inputs)}:
+        return " ".join([f"{params['a']:.3g}", *(f"{x}^{params[f'alpha_{x}']:.3f}" for x in law.inputs)])
+    return law.formula
+
+
+def _quiet(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """A law's prediction without its ExtrapolationWarning: the figure shows how far it reaches."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        return function(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The work
+
+
+# The figure of each kind of result, by its class name (see figure).
+_FIGURES: dict[str, Any] = {
+    "Fit": plot_fit,
+    "Frontier": plot_frontier,
+    "IsoFLOP": plot_isoflop,
+    "CurveFit": plot_curves,
+    "Optima": plot_optima,
+    "HparamLaw": plot_hparam_law,
+    "CriticalBatch": plot_critical_batch,
+    "BatchFit": plot_critical_batch,
+}
+
+
+def _is_curve(value: Any) -> bool:
+    """Whether ``value`` reads as a :class:`lawfit.curves.Curve` (by its fields: this module imports no analysis)."""
+    return all(hasattr(value, name) for name in ("name", "lr", "step", "loss", "steps"))
 
 
 def _figure(**options: Any) -> Figure:
@@ -638,15 +1325,22 @@ def _mode_and_axis(fit: Fit, x: str | None) -> tuple[str, str]:
     return mode, x
 
 
-def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs | None, held: Runs | None) -> None:
+def _draw_nd(
+    fig: Figure,
+    ax: Axes,
+    fit: Fit,
+    x: str,
+    level: float,
+    runs: Runs | None,
+    held: Runs | None,
+    frontier: Frontier | None,
+) -> None:
     """A law of N and D: points coloured by N (against C) or by D/N (against N or D), lines with that colour
-    quantity held fixed, and the compute-optimal frontier with its band."""
+    quantity held fixed, and the compute-optimal frontier with its band when there is one."""
     from matplotlib import colormaps
 
-    from .plan import compute_optimal
-
     shown = [r for r in (runs, held) if r is not None]
-    ranges = fit.data.get("ranges", {})
+    ranges = fit.runs_summary.get("ranges", {})
     name, values, norm = _colouring(x, shown, fit)
     cmap = colormaps[_CMAP]
     points = None
@@ -689,19 +1383,19 @@ def _draw_nd(fig: Figure, ax: Axes, fit: Fit, x: str, level: float, runs: Runs |
         # Each line in the legend with the value it holds fixed: the colour bar alone cannot be read that finely.
         ax.plot(grid, loss, color=cmap(norm(fixed)), lw=1.0, label=f"law at {'N' if x == 'C' else 'D/N'} = {fixed:.3g}")
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExtrapolationWarning)
-        frontier = compute_optimal(fit, np.geomspace(c_all.min(), c_all.max(), _GRID // 2), level=level)
-    along = frontier.value(x)
-    ax.plot(along, frontier.loss, color="black", lw=2.0, label="compute-optimal frontier")
-    if fit.bootstrap is not None:
-        low, high = frontier.interval("loss", level)
-        label = f"{level:.0%} interval of the frontier"
-        # The band is a fraction of a percent of the loss: its edges keep it visible.
-        ax.fill_between(along, low, high, label=label, **_band_style("black"))
+    lowest: list[float] = []
+    if frontier is not None:
+        along = frontier.value(x)
+        ax.plot(along, frontier.loss, color="black", lw=2.0, label="compute-optimal frontier")
+        lowest.append(float(np.min(frontier.loss)))
+        if frontier.draws and "loss" in frontier.draws:
+            low, high = frontier.interval("loss", level)
+            label = f"{level:.0%} interval of the frontier"
+            # The band is a fraction of a percent of the loss: its edges keep it visible.
+            ax.fill_between(along, low, high, label=label, **_band_style("black"))
     # The thin lines rise steeply where a size gets few tokens; keep the view on the runs and the frontier.
     losses = [r.column("loss") for r in shown] or [np.asarray(ranges["loss"], dtype=np.float64)]
-    low_loss = min(float(np.min(frontier.loss)), *(float(v.min()) for v in losses))
+    low_loss = min([*lowest, *(float(v.min()) for v in losses)])
     ax.set_ylim(low_loss / 1.03, max(float(v.max()) for v in losses) * 1.05)
 
 
@@ -721,7 +1415,7 @@ def _colouring(x: str, shown: Sequence[Runs], fit: Fit) -> tuple[str, Any, Any]:
     def values(r: Runs) -> np.ndarray:
         return r.column("N") if name == "N" else r.column("D") / r.column("N")
 
-    span = _span([values(r) for r in shown], fit.data.get("ranges", {}).get(name))
+    span = _span([values(r) for r in shown], fit.runs_summary.get("ranges", {}).get(name))
     return name, values, LogNorm(*span)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import Integer, Real, check
 from ._progress import Progress
 from .errors import LawfitError
 from .laws._base import Law
@@ -69,13 +70,9 @@ class SearchOptions:
 
     def __post_init__(self) -> None:
         for name in ("n_explore", "explore_steps", "n_polish", "max_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise LawfitError(f"The '{name}' search option must be an integer >= 1. Got {value!r} instead.")
+            object.__setattr__(self, name, check(getattr(self, name), Integer(1), name, "SearchOptions"))
         for name in ("rtol", "atol", "agree_rtol"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 <= value < 1):
-                raise LawfitError(f"The '{name}' search option must be a float in [0, 1). Got {value!r} instead.")
+            object.__setattr__(self, name, check(getattr(self, name), Real(0, 1, "left"), name, "SearchOptions"))
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class SearchResult:
 # The compiled pieces
 
 
-def _transforms(law: Law) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def transforms(law: Law) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     log_mask = np.array([p.scale == "log" for p in law.params])
     bounds = np.array([p.internal_bounds for p in law.params], dtype=np.float64)
     return log_mask, bounds[:, 0], bounds[:, 1]
@@ -109,7 +106,7 @@ def make_internal_objective(law: Law, objective: Objective) -> Callable[..., Any
     """``f(z, data) -> scalar``: the objective in the search space (log for log-scale parameters), bounds kept."""
     from ._jax import jnp
 
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     names = law.param_names
     inputs_order = law.inputs
 
@@ -229,7 +226,7 @@ def _program(law: Law, objective: Objective, options: SearchOptions, *, copies: 
 
     f = make_internal_objective(law, objective)
     grad = jax.grad(f)
-    _, lower, upper = _transforms(law)
+    _, lower, upper = transforms(law)
 
     def run(grid: Any, data: Any) -> dict[str, Any]:
         n_starts = grid.shape[0]
@@ -292,7 +289,7 @@ def _build_many(law: Law, objective: Objective, options: SearchOptions) -> Calla
 _COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
-def _compiled(
+def compiled(
     build: Callable[[Law, Objective, SearchOptions], Callable[..., Any]],
     law: Law,
     objective: Objective,
@@ -473,7 +470,7 @@ def search(
     internal = _internal_grid(law, inputs, y, grid)
     unit, mean = unit_weights(weights)
     data = pack_data(law, inputs, y, unit)
-    out = jax.device_get(_compiled(_build, law, objective, options, internal, data)(internal, data))
+    out = jax.device_get(compiled(_build, law, objective, options, internal, data)(internal, data))
     return _summarise(law, options, _rescaled(out, float(mean)), n_starts=internal.shape[0])
 
 
@@ -517,7 +514,7 @@ def search_many(
     padded = np.zeros((weights.shape[0], w0.size))
     padded[:, : weights.shape[1]] = unit
     data = (columns, y_packed, padded)
-    out = jax.device_get(_compiled(_build_many, law, objective, options, internal, data)(internal, data))
+    out = jax.device_get(compiled(_build_many, law, objective, options, internal, data)(internal, data))
     return [
         _summarise(
             law, options, _rescaled({k: v[i] for k, v in out.items()}, float(means[i])), n_starts=internal.shape[0]
@@ -545,7 +542,7 @@ def _internal_grid(law: Law, inputs: Mapping[str, np.ndarray], y: np.ndarray, gr
         raise LawfitError(
             f"The start grid of law {law.name} must have shape (n_starts, {len(law.params)}). Got {grid.shape} instead."
         )
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     with np.errstate(divide="ignore", invalid="ignore"):
         internal = np.where(log_mask, np.log(np.where(log_mask, np.maximum(grid, 0.0), 1.0)), grid)
     return np.clip(internal, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
@@ -553,7 +550,7 @@ def _internal_grid(law: Law, inputs: Mapping[str, np.ndarray], y: np.ndarray, gr
 
 def _summarise(law: Law, options: SearchOptions, out: Mapping[str, Any], *, n_starts: int) -> SearchResult:
     z = np.asarray(out["z"], dtype=np.float64)
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     values = np.where(log_mask, np.exp(z), z)
     params = {p.name: float(v) for p, v in zip(law.params, values, strict=True)}
     best = float(out["objective"])
@@ -625,7 +622,7 @@ def _build_refit(law: Law, objective: Objective, options: SearchOptions) -> Call
     from ._jax import jax, jnp
 
     f = make_internal_objective(law, objective)
-    _, lower, upper = _transforms(law)
+    _, lower, upper = transforms(law)
 
     def run(z0: Any, columns: Any, y: Any, weights: Any) -> Any:
         starts = jnp.broadcast_to(z0, (weights.shape[0], z0.shape[0]))
@@ -685,7 +682,7 @@ def refit(
             taken[0] += k
             return rows
 
-    log_mask, _, _ = _transforms(law)
+    log_mask, _, _ = transforms(law)
     z0 = np.array([math.log(start[p.name]) if m else start[p.name] for p, m in zip(law.params, log_mask, strict=True)])
     columns, y_packed, _ = pack_data(law, inputs, y, np.ones(len(y)))
     size = y_packed.size
@@ -704,7 +701,7 @@ def refit(
         chunk[:take, : unit.shape[1]] = unit
         chunk[take:] = chunk[take - 1]
         args = (z0, columns, y_packed, chunk)
-        z, value, flag = jax.device_get(_compiled(_build_refit, law, objective, options, *args)(*args))
+        z, value, flag = jax.device_get(compiled(_build_refit, law, objective, options, *args)(*args))
         draws.append(z[:take]), values.append(value[:take] * means), ok.append(flag[:take])
         bar.update(take)
     bar.close()

@@ -98,7 +98,7 @@ def default_candidates(runs: Runs) -> list[Candidate]:
             ]
     scale = "C" if "C" in columns else next((x for x in ("N", "D") if x in columns), None)
     if scale is None:
-        raise LawfitError("The 'auto' law needs runs with N, D or C; map them with --col N=COLUMN (or D, C).")
+        raise LawfitError("The 'auto' law needs runs with N, D or C; map them with columns={'N': 'COLUMN'} (or D, C).")
     laws.append((f"power(x={scale})" if scale != "C" else "power", resolve_law("power", x=scale)))
     if {"N", "D"} <= columns:
         laws.append(("kaplan", resolve_law("kaplan")))
@@ -171,7 +171,7 @@ def select(
                 rows_of_weights,
                 by=by,
                 cuts=cuts,
-                options=_NESTED_SEARCH,
+                search_options=_NESTED_SEARCH,
             )
         except LawfitError as error:
             notes.update(dict.fromkeys(indices, str(error)))

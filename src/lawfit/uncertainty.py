@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_level
+from ._checks import RESAMPLES, Options, check, check_level, renamed, warn_deprecated
 from ._records import Fields
 from .errors import LawfitError, LawfitWarning
 from .search import MEMORY_BUDGET, SearchOptions, refit
@@ -42,8 +42,9 @@ class Bootstrap:
         Whether each refit met its tolerances.
     seed : int
         The seed of the resampling.
-    by : {"run", "group"}
-        What was resampled: single runs, or whole groups of runs (the ``group`` column).
+    resample : {"run", "group"}
+        What was resampled: single runs, or whole groups of runs (the ``group`` column); the deprecated name ``by``
+        still reads it.
     residuals : ndarray, shape (n_runs,)
         The residuals of the full-data fit (of the log target for log objectives, else of the target; zero-weight
         runs left out): the scatter of single runs about the law, which an interval for a new run adds.
@@ -52,7 +53,7 @@ class Bootstrap:
     draws: np.ndarray
     converged: np.ndarray
     seed: int
-    by: str = "run"
+    resample: str = "run"
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
@@ -71,9 +72,15 @@ class Bootstrap:
     def n_resamples(self) -> int:
         return int(self.draws.shape[0])
 
+    @property
+    def by(self) -> str:
+        """Deprecated: :attr:`resample` (``by`` is the scale of a back-test)."""
+        warn_deprecated("by", "resample", "Bootstrap", what="attribute")
+        return self.resample
+
     def describe(self) -> str:
         """One line: how many resamples, of what, with which seed, and how many refits converged."""
-        what = "runs" if self.by == "run" else "groups"
+        what = "runs" if self.resample == "run" else "groups"
         return (
             f"{self.n_resamples:,} resamples of {what} (seed {self.seed}), "
             f"{int(self.converged.sum()):,} refits converged"
@@ -82,7 +89,7 @@ class Bootstrap:
     def to_dict(self) -> dict[str, Any]:
         return {
             "seed": self.seed,
-            "by": self.by,
+            "resample": self.resample,
             "n_resamples": self.n_resamples,
             "converged": self.converged.tolist(),
             "draws": self.draws.tolist(),
@@ -95,9 +102,10 @@ class Bootstrap:
     ) -> Bootstrap:
         """Rebuild draws from :meth:`to_dict`'s output, each field checked: a bad one raises a
         :class:`~lawfit.FitFileError` naming it (``fields`` say where the record comes from, ``path`` is its place
-        in a larger record). ``n_params`` is the number of the law's parameters, which each draw must have.
+        in a larger record). ``n_params`` is the number of the law's parameters, which each draw must have. What was
+        resampled is ``resample``, or ``by`` in a fit saved by lawfit 0.1 (fit schema version 1).
 
-        >>> record = {"seed": 0, "by": "run", "draws": [[1.0, 2.0]], "converged": [True]}
+        >>> record = {"seed": 0, "resample": "run", "draws": [[1.0, 2.0]], "converged": [True]}
         >>> Bootstrap.from_dict(record).n_resamples
         1
         >>> Bootstrap.from_dict(record, n_params=3)  # doctest: +ELLIPSIS
@@ -118,9 +126,18 @@ class Bootstrap:
             draws,
             fields.flags(record, "converged", path, length=len(draws), what="one per resample"),
             fields.integer(record, "seed", path, minimum=0),
-            fields.text(record, "by", path, choices=("run", "group")),
+            fields.text(
+                record,
+                "by" if "by" in record and "resample" not in record else "resample",
+                path,
+                choices=("run", "group"),
+            ),
             fields.vector(record, "residuals", path, default=[]),
         )
+
+
+# Bootstrap(..., by=...) as before the renaming, for one release.
+Bootstrap.__init__ = renamed(by="resample")(Bootstrap.__init__)  # type: ignore[method-assign]
 
 
 def resample_weights(n_runs: int, n_resamples: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
@@ -155,16 +172,17 @@ def max_resamples(n_params: int) -> int:
     return int(4 * MEMORY_BUDGET // ((n_params + 2) * 8))
 
 
+@renamed(by="resample", options="search_options")
 def bootstrap(
     fit: Fit,
     data: Any,
     *,
     n_resamples: int = 1000,
     seed: int = 0,
-    by: str = "run",
+    resample: str = "run",
     columns: Mapping[str, str] | None = None,
     weights: np.ndarray | None = None,
-    options: SearchOptions | None = None,
+    search_options: SearchOptions | None = None,
 ) -> Fit:
     """The fit with bootstrap draws attached: the runs (or groups) resampled ``n_resamples`` times and refitted.
 
@@ -178,10 +196,15 @@ def bootstrap(
         How many resamples (Besiroglu et al. 2024 use 4,000).
     seed : int
         Seed of the resampling: the same seed gives the same draws.
-    by : {"run", "group"}
-        Resample single runs, or whole groups (the runs' ``group`` column, e.g. one model family).
+    resample : {"run", "group"}
+        Resample single runs, or whole groups (the runs' ``group`` column, e.g. one model family). The deprecated
+        name ``by`` is read for one more release.
+    columns : mapping, optional
+        Canonical name -> column of ``data``, as for :func:`lawfit.fit`.
     weights : array, optional
         The per-run weights the fit used, if not the runs' own ``weight`` column.
+    search_options : SearchOptions, optional
+        Settings of the refits' search (the deprecated name ``options`` is read for one more release).
 
     Examples
     --------
@@ -193,10 +216,8 @@ def bootstrap(
     """
     from .data import load_runs
 
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer) or n_resamples < 2:
-        raise LawfitError(f"The 'n_resamples' parameter of bootstrap must be an integer >= 2. Got {n_resamples!r}.")
-    if by not in ("run", "group"):
-        raise LawfitError(f"The 'by' parameter of bootstrap must be 'run' or 'group'. Got {by!r} instead.")
+    check(n_resamples, RESAMPLES, "n_resamples", "bootstrap")
+    check(resample, Options("run", "group"), "resample", "bootstrap")
     runs = load_runs(data, columns=columns)
     if len(runs) != fit.n_points:
         raise LawfitError(
@@ -211,32 +232,36 @@ def bootstrap(
             "1,000 to 4,000 give stable 95% intervals."
         )
     groups = None
-    if by == "group":
+    if resample == "group":
         if "group" not in runs.columns:
-            raise LawfitError("Resampling by group needs a 'group' column; map one with --col group=COLUMN.")
+            raise LawfitError("Resampling by group needs a 'group' column; map one with columns={'group': 'COLUMN'}.")
         groups = runs.table["group"].to_numpy()
     if weights is None:
         from .calibration import growth_weights
 
-        base = runs.weights * growth_weights(runs, fit.law, fit.loss)  # the fit's own weighting of the runs
+        base = runs.weights * growth_weights(
+            runs, fit.law, fit.objective_settings
+        )  # the fit's own weighting of the runs
     else:
         base = np.asarray(weights, dtype=np.float64)
     draw = resampler(len(runs), seed, groups)
     result = refit(
         fit.law,
-        fit.loss,
+        fit.objective_settings,
         fit.params,
         runs.inputs(fit.law.inputs),
         runs.column(fit.law.target),
         lambda k: draw(k) * base,
         n_refits=int(n_resamples),
-        options=options or BOOTSTRAP_SEARCH,
+        options=search_options or BOOTSTRAP_SEARCH,
         batch_size=500,
         label=f"bootstrap {fit.law.name}",
     )
     inputs, y = runs.inputs(fit.law.inputs), runs.column(fit.law.target)
-    residuals = np.asarray(fit.loss.residuals(fit.law, dict(fit.params), inputs, y), dtype=np.float64)[base > 0]
-    draws = Bootstrap(result.draws, result.converged, int(seed), by, residuals)
+    residuals = np.asarray(fit.objective_settings.residuals(fit.law, dict(fit.params), inputs, y), dtype=np.float64)[
+        base > 0
+    ]
+    draws = Bootstrap(result.draws, result.converged, int(seed), resample, residuals)
     return replace(fit, bootstrap=draws, diagnostics=_with_draws_diagnostics(fit, draws))
 
 
@@ -270,8 +295,7 @@ def _with_draws_diagnostics(fit: Fit, draws: Bootstrap) -> tuple[Any, ...]:
 def _require(fit: Fit) -> Bootstrap:
     if fit.bootstrap is None:
         raise LawfitError(
-            "This fit has no bootstrap draws. Fit with bootstrap=1000 (CLI: --bootstrap 1000) or call "
-            "lawfit.bootstrap(fit, runs)."
+            "This fit has no bootstrap draws. Fit with n_resamples=1000 or call lawfit.bootstrap(fit, runs)."
         )
     return fit.bootstrap
 
@@ -394,7 +418,7 @@ def format_interval(low: float, high: float, value: float | None = None, *, leas
     return f"[{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
-def intervals(fit: Fit, level: float = 0.95) -> dict[str, tuple[float, float]]:
+def intervals(fit: Fit, level: float = 0.9) -> dict[str, tuple[float, float]]:
     """Percentile intervals of the parameters."""
     low, high = percentile_interval(_require(fit).draws, level)
     return {name: (float(lo), float(hi)) for name, lo, hi in zip(fit.law.param_names, low, high, strict=True)}
@@ -427,7 +451,7 @@ def run_draws(fit: Fit, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
     named = {k: v for k, v in inputs.items() if k in fit.law.inputs} or dict(inputs)
     index = noise_index(boot.seed, named, law_draws.shape[0], boot.residuals.size)
     noise = boot.residuals[np.broadcast_to(index, law_draws.shape)]
-    return law_draws * np.exp(noise) if fit.loss.in_log_space else law_draws + noise
+    return law_draws * np.exp(noise) if fit.objective_settings.in_log_space else law_draws + noise
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -471,7 +495,7 @@ def over_points(
     """``interval(points)`` computed over chunks of the points, so that ``n_draws`` draws at each point in a chunk
     stay within the memory budget (:data:`lawfit.search.MEMORY_BUDGET`); the pieces are put back in the inputs'
     broadcast shape. Few points are one chunk: ``interval(values)`` itself. The inputs broadcast together: the
-    fit's input check (``fit._complete_inputs``) has said so in words before.
+    fit's input check (``fit.complete_inputs``) has said so in words before.
 
     >>> low, high = over_points({"N": np.arange(1.0, 7.0)}, 10**9, lambda p: (p["N"] - 1, p["N"] + 1))
     >>> low.tolist()

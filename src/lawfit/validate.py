@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import check_level, percent
+from ._checks import RESAMPLES_OR_NONE, SEED, Integer, Real, check, check_level, percent, renamed
 from ._progress import Progress
 from ._records import jsonable as _jsonable
 from .calibration import BUDGET_RTOL, budgets_for_share
 from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
-from .fit import Fit, _check_weights, fit
+from .fit import Fit, check_weights, fit
 from .laws import Law, resolve_law
 from .select import selection_label
 
@@ -82,8 +82,7 @@ class Backtest:
     Examples
     --------
     >>> import lawfit
-    >>> from lawfit.validate import backtest
-    >>> bt = backtest(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
+    >>> bt = lawfit.backtest(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla")
     >>> bt.n_train + bt.n_test, bt.max_abs_rel_error < 0.1
     (240, True)
     """
@@ -111,7 +110,7 @@ class Backtest:
         lines = [
             f"back-test  {self.law} fitted on {self.n_train} runs with {self.by} < {self.cut:.4g}, "
             f"predicting {self.n_test} runs with {self.by} >= {self.cut:.4g}",
-            f"train fit  {fit_state}; {self.train_fit.loss.describe()}: {self.train_fit.objective:.6e}",
+            f"train fit  {fit_state}; {self.train_fit.objective_settings.describe()}: {self.train_fit.objective:.6e}",
             f"error      (predicted - actual) / actual: median |error| {_percent(self.median_abs_rel_error)}, "
             f"max |error| {_percent(self.max_abs_rel_error)}, bias {_percent(self.bias, sign=True)}",
         ]
@@ -187,8 +186,7 @@ class Comparison:
     Examples
     --------
     >>> import lawfit
-    >>> from lawfit.validate import compare
-    >>> c = compare(lawfit.datasets.chinchilla(drop_highest_loss=5), ["chinchilla", "power"])
+    >>> c = lawfit.compare(lawfit.datasets.chinchilla(drop_highest_loss=5), ["chinchilla", "power"])
     >>> [(row["rank"], row["law"]) for row in c.rows]
     [(1, 'power'), (2, 'chinchilla')]
     >>> c.best, c.best_fit.law.name
@@ -293,6 +291,7 @@ class Comparison:
 # Entry points
 
 
+@renamed(n_bootstrap="n_resamples", bootstrap="n_resamples", loss="objective")
 def backtest(
     data: Runs | Any,
     law: Law | str,
@@ -300,7 +299,7 @@ def backtest(
     by: str = "C",
     cut: float | None = None,
     holdout: int | None = None,
-    n_bootstrap: int = 0,
+    n_resamples: int = 0,
     level: float = 0.9,
     seed: int = 0,
     **fit_options: Any,
@@ -323,8 +322,8 @@ def backtest(
         count as one budget; a run of close values chains into one budget.
         Without ``cut`` or ``holdout``, the largest budgets are held out until they make up at least 20% of the
         runs (keeping at least one budget to fit on).
-    n_bootstrap : int
-        With ``n_bootstrap > 0``, bootstrap the train fit that many times (:func:`lawfit.uncertainty.bootstrap`)
+    n_resamples : int
+        With ``n_resamples > 0``, bootstrap the train fit that many times (:func:`lawfit.bootstrap`)
         and report how many held-out runs fall inside their interval at ``level``: the interval for a new run
         (``Fit.predict_interval(of="run")``), which adds the scatter of the training runs about the law to the
         law's own uncertainty.
@@ -348,25 +347,14 @@ def backtest(
     Examples
     --------
     >>> import lawfit
-    >>> from lawfit.validate import backtest
-    >>> bt = backtest(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", holdout=3)
+    >>> bt = lawfit.backtest(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", holdout=3)
     >>> bt.n_test, f"{bt.cut:.3g}"
     (3, '3.22e+21')
     """
-    _check_options(by, cut, holdout, "backtest")
-    if (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, int | np.integer)
-        or n_bootstrap < 0
-        or n_bootstrap == 1
-    ):
-        raise LawfitError(
-            "The 'n_bootstrap' parameter of backtest must be 0 (no bootstrap) or an integer >= 2. "
-            f"Got {n_bootstrap!r} instead."
-        )
+    check_split(by, cut, holdout, "backtest")
+    check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", "backtest")
     check_level(level, where="backtest")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise LawfitError(f"The 'seed' parameter of backtest must be an integer. Got {seed!r} instead.")
+    check(seed, SEED, "seed", "backtest")
     law_options = {k: v for k, v in fit_options.items() if k not in _FIT_KEYWORDS}
     fit_kwargs = {k: v for k, v in fit_options.items() if k in _FIT_KEYWORDS}
     runs = load_runs(data, columns=fit_kwargs.pop("columns", None))
@@ -376,18 +364,19 @@ def backtest(
     return _backtest(
         runs,
         the_law,
-        "auto" if the_law == "auto" else _describe(the_law),
+        "auto" if the_law == "auto" else describe_law(the_law),
         by,
         cut_value,
         train,
         weights,
         fit_kwargs,
-        n_bootstrap=int(n_bootstrap),
+        n_resamples=int(n_resamples),
         level=float(level),
         seed=int(seed),
     )
 
 
+@renamed(loss="objective")
 def compare(
     data: Runs | Any,
     laws: Sequence[Law | str] | Mapping[str, Law | str],
@@ -426,7 +415,7 @@ def compare(
     by, cut, holdout
         The back-test's split, as for :func:`backtest`.
     **fit_options
-        Passed to every :func:`lawfit.fit`: ``columns``, ``loss``, ``delta``, ``reduction``, ``weights``,
+        Passed to every :func:`lawfit.fit`: ``columns``, ``objective``, ``delta``, ``reduction``, ``weights``,
         ``grid``, ``search_options``.
 
     Returns
@@ -436,15 +425,14 @@ def compare(
     Examples
     --------
     >>> import lawfit
-    >>> from lawfit.validate import compare
     >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
-    >>> c = compare(runs, {"L(N, D)": "chinchilla", "L(C)": "power"})
+    >>> c = lawfit.compare(runs, {"L(N, D)": "chinchilla", "L(C)": "power"})
     >>> [row["law"] for row in c.rows], c.n_test
     (['L(C)', 'L(N, D)'], 53)
     >>> min(c.rows, key=lambda row: row["bic"])["law"]  # in-sample, the two-input law fits better
     'L(N, D)'
     """
-    _check_options(by, cut, holdout, "compare")
+    check_split(by, cut, holdout, "compare")
     law_options = sorted(set(fit_options) - _FIT_KEYWORDS)
     if law_options:
         raise LawfitError(
@@ -537,7 +525,7 @@ def _split(runs: Runs, by: str, cut: float | None, holdout: int | None, caller: 
     return float(cut), train
 
 
-def _check_options(by: str, cut: float | None, holdout: int | None, caller: str) -> None:
+def check_split(by: str, cut: float | None, holdout: int | None, caller: str) -> None:
     if by not in _SCALES:
         raise LawfitError(f"The 'by' parameter of {caller} must be one of 'C', 'N', 'D'. Got {by!r} instead.")
     if cut is not None and holdout is not None:
@@ -545,12 +533,8 @@ def _check_options(by: str, cut: float | None, holdout: int | None, caller: str)
             f"The 'cut' and 'holdout' parameters of {caller} choose the same split; give one of them. "
             f"Got cut={cut!r} and holdout={holdout!r} instead."
         )
-    if cut is not None and (
-        isinstance(cut, bool) or not isinstance(cut, int | float | np.number) or not 0 < cut < math.inf
-    ):
-        raise LawfitError(f"The 'cut' parameter of {caller} must be a float in (0, inf). Got {cut!r} instead.")
-    if holdout is not None and (isinstance(holdout, bool) or not isinstance(holdout, int | np.integer) or holdout < 1):
-        raise LawfitError(f"The 'holdout' parameter of {caller} must be an integer >= 1. Got {holdout!r} instead.")
+    check(cut, (Real(0, closed="neither"), None), "cut", caller)
+    check(holdout, (Integer(1), None), "holdout", caller)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -571,7 +555,7 @@ def _backtest(
     weights: np.ndarray,
     fit_kwargs: Mapping[str, Any],
     *,
-    n_bootstrap: int = 0,
+    n_resamples: int = 0,
     level: float = 0.9,
     seed: int = 0,
 ) -> Backtest:
@@ -585,7 +569,7 @@ def _backtest(
         )
     train_runs, test_runs = runs.select(train), runs.select(~train)
     options = {"calibrate": True, **fit_kwargs}
-    train_fit = fit(train_runs, law, weights=weights[train], bootstrap=n_bootstrap, seed=seed, **options)
+    train_fit = fit(train_runs, law, weights=weights[train], n_resamples=n_resamples, seed=seed, **options)
     fitted_law = train_fit.law
     inputs = test_runs.inputs(fitted_law.inputs)
     actual = test_runs.column(fitted_law.target)
@@ -602,7 +586,7 @@ def _backtest(
     columns.update(actual=actual, predicted=predicted, rel_error=rel_error)
     coverage, interval = None, None
     calibrated = train_fit.calibration is not None and train_fit.calibration.calibrated
-    if calibrated or n_bootstrap > 0:
+    if calibrated or n_resamples > 0:
         interval = "forecast" if calibrated else "run"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)
@@ -674,7 +658,7 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _weights(runs: Runs, weights: Any) -> np.ndarray:
-    return runs.weights if weights is None else _check_weights(weights, len(runs))
+    return runs.weights if weights is None else check_weights(weights, len(runs))
 
 
 def _named_laws(laws: Any) -> dict[str, Law | str]:
@@ -683,7 +667,7 @@ def _named_laws(laws: Any) -> dict[str, Law | str]:
         items = [(str(name), law) for name, law in laws.items()]
     elif isinstance(laws, Sequence) and not isinstance(laws, str):
         items = [
-            (law if isinstance(law, str) else _describe(law) if isinstance(law, Law) else repr(law), law)
+            (law if isinstance(law, str) else describe_law(law) if isinstance(law, Law) else repr(law), law)
             for law in laws
         ]
     else:
@@ -708,7 +692,7 @@ def _named_laws(laws: Any) -> dict[str, Law | str]:
     return named
 
 
-def _describe(law: Law) -> str:
+def describe_law(law: Law) -> str:
     """The law as tables name it: 'chinchilla', 'power(x=N)', or its formula."""
     spec = dict(law.spec)
     if "formula" in spec:

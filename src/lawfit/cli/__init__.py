@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from . import curves, fitting, planning, plotting, reporting
+from . import batch, capabilities, coverage, curves, fitting, hparams, planning, plotting, reporting
 
 __all__ = ["EXIT_INTERNAL", "EXIT_PIPE", "EXIT_USER", "MAX_BOOTSTRAP", "main"]
 
@@ -49,6 +49,10 @@ _COMMANDS = {
     **curves.COMMANDS,
     **plotting.COMMANDS,
     **reporting.COMMANDS,
+    **batch.COMMANDS,
+    **hparams.COMMANDS,
+    **capabilities.COMMANDS,
+    **coverage.COMMANDS,
 }
 
 _EPILOG = (
@@ -159,6 +163,10 @@ def _parser(argv: Sequence[str] | None = None, *, full: bool = True) -> argparse
     curves.add_verbs(added)
     plotting.add_verbs(added)
     reporting.add_verbs(added)
+    batch.add_verbs(added)
+    hparams.add_verbs(added)
+    capabilities.add_verbs(added)
+    coverage.add_verbs(added)
     return parser
 
 

@@ -20,38 +20,53 @@ def pairs(items: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
+_DROP_BAD_HELP = (
+    "drop the rows a fit cannot use (NaN or empty loss, sizes <= 0, text in a number column) and the runs a State "
+    "column says crashed or failed, and say how many and why; without it such rows are an error"
+)
+
+
+def add_table_options(
+    p: argparse.ArgumentParser,
+    *,
+    file_help: str,
+    columns: str,
+    drop_bad: str | None = _DROP_BAD_HELP,
+    optional_file: bool = False,
+) -> None:
+    """The options of every verb that reads a table: FILE, ``--col NAME=COLUMN`` (``columns`` lists the names it
+    maps), ``--format`` and, unless ``drop_bad`` is None, ``--drop-bad-rows`` (``drop_bad`` is its help)."""
+    p.add_argument("file", nargs="?" if optional_file else None, help=file_help)
+    p.add_argument(
+        "--col",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help=f"map a column: {columns} = the file's column name",
+    )
+    if drop_bad is not None:
+        p.add_argument("--drop-bad-rows", action="store_true", help=drop_bad)
+    p.add_argument(
+        "--format",
+        choices=("csv", "tsv", "parquet", "json", "jsonl"),
+        help="the type of FILE, when its name does not say it (a .json file of JSON Lines is found by itself)",
+    )
+
+
 def add_runs_options(
     p: argparse.ArgumentParser,
     *,
     file_help: str = "runs: CSV, TSV, Parquet, JSON or JSON Lines",
     dataset_help: str = "a bundled data set instead of FILE (see `lawfit datasets`)",
 ) -> None:
-    p.add_argument("file", nargs="?", help=file_help)
+    add_table_options(p, file_help=file_help, columns="N, D, C, U, loss, run, group or weight", optional_file=True)
     p.add_argument("--dataset", help=dataset_help)
-    p.add_argument(
-        "--col",
-        action="append",
-        default=[],
-        metavar="NAME=COLUMN",
-        help="map a column: N, D, C, U, loss, run, group or weight = the file's column name",
-    )
     p.add_argument(
         "--drop-highest-loss",
         type=int,
         default=0,
         metavar="K",
         help="drop the K highest-loss runs as outliers (Besiroglu et al. drop 5)",
-    )
-    p.add_argument(
-        "--drop-bad-rows",
-        action="store_true",
-        help="drop the rows a fit cannot use (NaN or empty loss, sizes <= 0, text in a number column) and the runs "
-        "a State column says crashed or failed, and say how many and why; without it such rows are an error",
-    )
-    p.add_argument(
-        "--format",
-        choices=("csv", "tsv", "parquet", "json", "jsonl"),
-        help="the type of FILE, when its name does not say it (a .json file of JSON Lines is found by itself)",
     )
 
 
@@ -282,12 +297,6 @@ def intervals_of(record: dict[str, Any], pairs_: dict[str, Any], level: float) -
     return {name: interval_record(record.get(name), bounds[0], bounds[1], level) for name, bounds in pairs_.items()}
 
 
-def objective_record(objective: Any) -> dict[str, Any]:
-    """An objective's settings under the CLI's words (``name`` for what ``--objective`` names)."""
-    settings = dict(objective)
-    return {"name": settings.pop("loss", None), **settings}
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Messages in the command's words
 
@@ -300,15 +309,35 @@ _CLI_WORDS = (
     ("held fixed with `Law.fix`", "held fixed as a number in a --formula"),
     ("Raise max_steps or check the law for flat directions", "check the law for flat directions"),
     ("more rows in .table", "more rows with --json"),
-    ("lawfit.fit(..., bootstrap=1000)", "lawfit fit ... --bootstrap 1000 -o FIT.json"),
-    (
-        "with bootstrap=1000 (CLI: --bootstrap 1000) or call lawfit.bootstrap(fit, runs).",
-        "with --bootstrap 1000 (lawfit fit ... --bootstrap 1000 -o FIT.json).",
+    # The resample count is n_resamples in Python; the old names stay here while plot and report still say them.
+    *(
+        pair
+        for name in ("n_resamples", "bootstrap")
+        for pair in (
+            (f"lawfit.fit(..., {name}=1000)", "lawfit fit ... --bootstrap 1000 -o FIT.json"),
+            (
+                f"with {name}=1000 (CLI: --bootstrap 1000) or call lawfit.bootstrap(fit, runs).",
+                "with --bootstrap 1000 (lawfit fit ... --bootstrap 1000 -o FIT.json).",
+            ),
+            (f"fit with {name}=1000 (CLI: --bootstrap 1000)", "fit with --bootstrap 1000"),
+            (f"fit with {name}=1000", "fit with --bootstrap 1000"),
+        )
     ),
+    (
+        "Fit with n_resamples=1000 or call lawfit.bootstrap(fit, runs).",
+        "Fit with --bootstrap 1000 (lawfit fit ... --bootstrap 1000 -o FIT.json).",
+    ),
+    ("map one with columns={'group': 'COLUMN'}", "map one with --col group=COLUMN"),
+    ("map them with columns={'N': 'COLUMN'} (or D, C)", "map them with --col N=COLUMN (or D, C)"),
     ("plot_bootstrap_pairs needs", "--kind pairs needs"),
-    ("fit with bootstrap=1000 (CLI: --bootstrap 1000)", "fit with --bootstrap 1000"),
-    ("fit with bootstrap=1000", "fit with --bootstrap 1000"),
+    ("plot_calibration needs", "--kind calibration needs"),
+    (
+        "fit with calibrate=True (the default with n_resamples > 0 or law='auto')",
+        "fit with --bootstrap 1000 or --law auto",
+    ),
+    ("with n_resamples=1000", "with --bootstrap 1000"),
     ("with n_bootstrap=1000", "with --bootstrap 1000"),
+    ("use objective='mse'", "use --objective mse"),
     ("(fit with calibrate=True)", "(fit with --bootstrap 1000)"),
     ("or pass force=True", "or give --force"),
     ("force=True", "--force"),
@@ -349,15 +378,18 @@ def speaks_cli(command: Any, options: dict[str, str] | None = None) -> Any:
     def run(args: argparse.Namespace) -> int:
         from ..errors import LawfitError, LawfitWarning
 
+        failure = None
         with warnings.catch_warnings(record=True) as caught:
             try:
                 status = command(args)
             except LawfitError as error:
                 if error.args and isinstance(error.args[0], str):
                     error.args = (in_cli_words(error.args[0], words), *error.args[1:])
-                _rewarn(caught, LawfitWarning, words)
-                raise
+                failure = error
+        # Re-warned outside the recording block: inside it, each re-warning would be recorded again, without end.
         _rewarn(caught, LawfitWarning, words)
+        if failure is not None:
+            raise failure
         return status
 
     return run

@@ -213,7 +213,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         fraction=args.fraction,
         until=until,
         law=args.law,
-        bootstrap=args.bootstrap,
+        n_resamples=args.bootstrap,
         seed=args.seed,
         level=args.level,
         backtests=args.backtests,
@@ -247,4 +247,8 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     return _CURVE_COMMANDS[args.curve_verb](args)
 
 
-COMMANDS = {"curve": speaks_cli(_cmd_curve, {"fraction": "--fraction", "until": "--until"})}
+COMMANDS = {
+    "curve": speaks_cli(
+        _cmd_curve, {"fraction": "--fraction", "until": "--until", "n_resamples": "--bootstrap", "level": "--level"}
+    )
+}

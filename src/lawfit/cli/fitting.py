@@ -25,7 +25,6 @@ from ._common import (
     law_from,
     law_of,
     load_runs_from,
-    objective_record,
     pairs,
     runs_files,
     speaks_cli,
@@ -122,53 +121,32 @@ def add_verbs(verbs: Any) -> None:
 
 
 def _fit_record(f: Any, level: float = DEFAULT_LEVEL) -> dict[str, Any]:
-    record = {
-        "law": f.law.name,
-        "formula": f.law.formula,
-        "params": dict(f.params),
-        "objective": f.objective,
-        "n_points": f.n_points,
-        "converged": f.converged,
-        "message": in_cli_words(f.message),
-        "objective_settings": objective_record(f.loss.to_dict()),
-        "notes": list(f.data.get("notes", [])),
-        "diagnostics": [_diagnostic(w) for w in f.diagnostics],
-    }
+    """``lawfit fit --json``: the saved file's record (:meth:`~lawfit.Fit.to_dict`) in the command's words, with
+    what the command adds: whether the calibration calibrated and its description; with bootstrap draws, the
+    parameters' standard errors and intervals at ``level``."""
+    record = _fit_json(f.to_dict())
     if f.calibration is not None:
         record["calibration"] = {
+            **record["calibration"],
             "calibrated": f.calibration.calibrated,
             "description": f.calibration.describe(),
-            "by": f.calibration.by,
-            "sigma0": f.calibration.sigma0,
-            "k": f.calibration.k,
         }
-    if f.selection is not None:
-        record["selection"] = [dict(row) for row in f.selection]
     if f.bootstrap is not None:
-        record["bootstrap"] = {
-            "n_resamples": f.bootstrap.n_resamples,
-            "seed": f.bootstrap.seed,
-            "by": f.bootstrap.by,
-            "n_converged": int(f.bootstrap.converged.sum()),
-        }
         record["stderr"] = f.stderr
         record["intervals"] = intervals_of(record["params"], f.intervals(level), level)
     return record
 
 
-def _diagnostic(warning: Any) -> dict[str, Any]:
-    record = warning.to_dict()
-    return {**record, "message": in_cli_words(record["message"])}
-
-
 def _fit_json(record: dict[str, Any]) -> dict[str, Any]:
-    """A fit's :meth:`~lawfit.Fit.to_dict` in the command's words: its objective's settings under
-    ``objective_settings`` (``loss`` there is a loss value everywhere else), messages without Python."""
+    """A fit's :meth:`~lawfit.Fit.to_dict` in the command's words: messages without Python."""
     record = dict(record)
-    if "loss" in record:
-        record["objective_settings"] = objective_record(record.pop("loss"))
     if isinstance(record.get("message"), str):
         record["message"] = in_cli_words(record["message"])
+    if isinstance(record.get("diagnostics"), list):
+        record["diagnostics"] = [
+            {**item, "message": in_cli_words(item["message"])} if isinstance(item.get("message"), str) else item
+            for item in record["diagnostics"]
+        ]
     return record
 
 
@@ -186,10 +164,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     f = lawfit.fit(
         runs,
         law,
-        loss=args.objective,
+        objective=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
-        bootstrap=args.bootstrap,
+        n_resamples=args.bootstrap,
         seed=args.seed,
         resample=args.resample,
         candidates=candidates_of(args),
@@ -208,7 +186,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from ..validate import backtest
+    from lawfit import backtest
 
     runs = load_runs_from(args)
     law = law_of(args)
@@ -218,10 +196,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         by=args.by,
         cut=args.cut,
         holdout=args.holdout,
-        n_bootstrap=args.bootstrap,
+        n_resamples=args.bootstrap,
         level=args.level,
         seed=args.seed,
-        loss=args.objective,
+        objective=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
         candidates=candidates_of(args),
@@ -249,12 +227,12 @@ def _backtest_json(record: dict[str, Any]) -> dict[str, Any]:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from ..errors import LawfitError
-    from ..validate import _describe, compare
+    from ..validate import compare, describe_law
 
     laws: dict[str, Any] = {}
     for text in args.law:
         law = law_from(text)
-        laws[law if isinstance(law, str) else _describe(law)] = law  # "auto" stays a name
+        laws[law if isinstance(law, str) else describe_law(law)] = law  # "auto" stays a name
     for text in args.formula:
         laws[text] = text
     if not laws:
@@ -266,7 +244,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         by=args.by,
         cut=args.cut,
         holdout=args.holdout,
-        loss=args.objective,
+        objective=args.objective,
         delta=args.delta,
         weight_growth=args.weight_growth,
     )
@@ -398,9 +376,11 @@ def _demo_files(f: Any, runs: Any, folder: Path, *, force: bool) -> None:
 
     from .._files import write_figure
     from ..report import write_report
+    from ..report.gather import figure_frontier
 
-    boot = lawfit.fit(runs, f.law, bootstrap=1000, seed=0)  # with forecast intervals calibrated by scale
-    figure = write_figure(boot.plot(data=runs, level=DEFAULT_LEVEL), folder / "fit.png", dpi=150)
+    boot = lawfit.fit(runs, f.law, n_resamples=1000, seed=0)  # with forecast intervals calibrated by scale
+    frontier = figure_frontier(boot, runs, level=DEFAULT_LEVEL)  # the figure draws it; it computes nothing
+    figure = write_figure(boot.plot(data=runs, level=DEFAULT_LEVEL, frontier=frontier), folder / "fit.png", dpi=150)
     report = write_report(
         runs,
         boot,
@@ -423,12 +403,12 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-_FIT_OPTIONS = {"loss": "--objective", "delta": "--delta", "weight_growth": "--weight-growth", "seed": "--seed"}
+_FIT_OPTIONS = {"objective": "--objective", "delta": "--delta", "weight_growth": "--weight-growth", "seed": "--seed"}
 
 COMMANDS = {
-    "fit": speaks_cli(_cmd_fit, {**_FIT_OPTIONS, "bootstrap": "--bootstrap", "resample": "--resample"}),
+    "fit": speaks_cli(_cmd_fit, {**_FIT_OPTIONS, "n_resamples": "--bootstrap", "resample": "--resample"}),
     "predict": speaks_cli(_cmd_predict),
-    "backtest": speaks_cli(_cmd_backtest, {**_FIT_OPTIONS, "n_bootstrap": "--bootstrap", "cut": "--cut"}),
+    "backtest": speaks_cli(_cmd_backtest, {**_FIT_OPTIONS, "n_resamples": "--bootstrap", "cut": "--cut"}),
     "compare": speaks_cli(_cmd_compare, {**_FIT_OPTIONS, "cut": "--cut"}),
     "demo": speaks_cli(_cmd_demo),
     "datasets": _cmd_datasets,

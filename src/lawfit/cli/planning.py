@@ -208,7 +208,7 @@ def _cmd_isoflop(args: argparse.Namespace) -> int:
         x=args.x,
         rtol=args.rtol,
         cost=args.cost,
-        n_bootstrap=args.bootstrap,
+        n_resamples=args.bootstrap,
         seed=args.seed,
         level=args.level,
     )
@@ -274,14 +274,14 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-_PLAN = {"compute": "--compute", "loss": "--target-loss", "inference_tokens": "--inference-tokens"}
+_PLAN = {"compute": "--compute", "target_loss": "--target-loss", "inference_tokens": "--inference-tokens"}
 
 COMMANDS = {
     "optimal": speaks_cli(_cmd_optimal, _PLAN),
     "target": speaks_cli(_cmd_target, _PLAN),
     "inference": speaks_cli(_cmd_inference, _PLAN),
     "isoflop": speaks_cli(
-        _cmd_isoflop, {"x": "--x", "rtol": "--rtol", "n_bootstrap": "--bootstrap", "compute": "--compute"}
+        _cmd_isoflop, {"x": "--x", "rtol": "--rtol", "n_resamples": "--bootstrap", "compute": "--compute"}
     ),
     "suggest": speaks_cli(
         _cmd_suggest,

@@ -66,15 +66,27 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise LawfitError(f"Unknown plot kind {args.kind!r}. Kinds: {', '.join(_KINDS)}.")
     if not args.output:
         raise LawfitError("lawfit plot needs -o FIG.png (or .pdf, .svg): the file to write the figure to.")
-    output = Path(args.output)
-    if output.suffix.lower() not in _FORMATS:
-        raise LawfitError(f"The figure {output} must end in .png, .pdf or .svg. Got {output.suffix or 'no suffix'!r}.")
-    inputs = [*runs_files(args), args.data, args.held_out]
-    check_output_of(args, args.output, inputs=inputs, kinds=("figure",))
+    output = check_figure_output(args, [*runs_files(args), args.data, args.held_out])
     fig = _isoflop(args) if args.kind == "isoflop" else _from_fit(args)
     write_figure(fig, output, dpi=args.dpi)
     print(f"figure     {output} ({args.kind})")
     return 0
+
+
+def check_figure_output(args: argparse.Namespace, inputs: list[Any]) -> Path:
+    """The figure of ``-o`` (``args.output``), checked before any work: a suffix lawfit draws (.png, .pdf, .svg),
+    matplotlib installed, and a path lawfit may write (:func:`check_output_of`, with ``--force``)."""
+    from ..errors import LawfitError
+
+    output = Path(args.output)
+    if output.suffix.lower() not in _FORMATS:
+        raise LawfitError(f"The figure {output} must end in .png, .pdf or .svg. Got {output.suffix or 'no suffix'!r}.")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise LawfitError("Figures need matplotlib; install it with pip install 'lawfit[plot]'.") from None
+    check_output_of(args, args.output, inputs=inputs, kinds=("figure",))
+    return output
 
 
 def _from_fit(args: argparse.Namespace) -> Any:
@@ -84,6 +96,7 @@ def _from_fit(args: argparse.Namespace) -> Any:
 
     from .. import plot
     from ..errors import LawfitError
+    from ..report.gather import figure_frontier
 
     if args.file is None:
         raise LawfitError(f"Give the saved fit: lawfit plot FIT.json --kind {args.kind} -o FIG.png.")
@@ -113,7 +126,9 @@ def _from_fit(args: argparse.Namespace) -> Any:
     if args.kind == "residuals":
         return plot.plot_residuals(fit, runs, x=args.x)
     held = lawfit.load_runs(args.held_out, columns=pairs(args.col, "--col")) if args.held_out else None
-    return plot.plot_fit(fit, runs, x=args.x, level=args.level, held_out=held)
+    # The figure draws the frontier; it is found here, over the compute of the runs drawn.
+    frontier = figure_frontier(fit, runs, held, level=args.level)
+    return plot.plot_fit(fit, runs, x=args.x, level=args.level, held_out=held, frontier=frontier)
 
 
 def _largest_compute(fit: Any, cost: float) -> float | None:
@@ -121,7 +136,7 @@ def _largest_compute(fit: Any, cost: float) -> float | None:
     runs file; None when neither is there."""
     import numpy as np
 
-    ranges = fit.data.get("ranges", {})
+    ranges = fit.runs_summary.get("ranges", {})
     if "C" in ranges:
         return float(ranges["C"][1])
     runs = _runs_of(fit, quiet=True)
@@ -140,7 +155,7 @@ def _runs_of(fit: Any, *, quiet: bool = False) -> Any:
     from .. import datasets, load_runs
     from ..errors import LawfitError
 
-    data = fit.data
+    data = fit.runs_summary
     where = data.get("path") or data.get("source") or ""
     if not where or where.startswith("<") or not Path(where).is_file():
         said = f"its runs came from {where}, which is not a file here" if where else "it names no runs file"
@@ -189,7 +204,7 @@ def _isoflop(args: argparse.Namespace) -> Any:
         x=args.x or "N",
         rtol=args.rtol,
         cost=args.cost,
-        n_bootstrap=args.bootstrap,
+        n_resamples=args.bootstrap,
         seed=args.seed,
         level=args.level,
     )

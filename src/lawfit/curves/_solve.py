@@ -32,7 +32,7 @@ import numpy as np
 
 from ..laws import Law
 from ..objectives import Objective
-from ..search import SearchOptions, _compiled, _transforms, pack_data
+from ..search import SearchOptions, compiled, pack_data, transforms
 
 __all__ = ["Solution", "fit_batch", "polish_batch"]
 
@@ -59,7 +59,7 @@ def _residual_fn(law: Law, objective: Objective) -> Callable[..., Any]:
     """``residual(z, columns, y, sqrt_w) -> s``: pseudo-residuals whose half sum of squares is the objective."""
     from .._jax import jnp
 
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     names, inputs_order = law.param_names, law.inputs
     pull = math.sqrt(2.0 * _BOUND_PULL)
     delta = objective.delta
@@ -155,13 +155,13 @@ def _levenberg_marquardt(residual: Callable[..., Any], max_steps: int, rtol: flo
 
 
 def _natural(law: Law, z: np.ndarray) -> np.ndarray:
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     z = np.clip(z, lower, upper)
     return np.where(log_mask, np.exp(z), z)
 
 
 def _internal(law: Law, values: np.ndarray) -> np.ndarray:
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(log_mask, np.log(np.where(log_mask, np.maximum(values, 1e-300), 1.0)), values)
     return np.clip(z, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
@@ -185,7 +185,7 @@ def _search_program(
     residual = _residual_fn(law, objective)
     lm = _levenberg_marquardt(residual, options.max_steps, options.rtol if rtol is None else rtol)
     lin, rest = _split(law)
-    log_mask, lower, upper = _transforms(law)
+    log_mask, lower, upper = transforms(law)
     names, inputs_order, p = law.param_names, law.inputs, len(law.params)
 
     def assemble(z_rest: Any, theta: Any) -> Any:
@@ -324,10 +324,10 @@ def fit_batch(
     columns, y_packed, w = _pack(law, inputs, y, weights)
     if coarse is None:
         args: tuple[Any, ...] = (z_grid, columns, y_packed, w)
-        out = jax.device_get(_compiled(_build_search, law, objective, options, *args)(*args))
+        out = jax.device_get(compiled(_build_search, law, objective, options, *args)(*args))
     else:
         args = (z_grid, _pack(law, coarse, y, weights)[0], columns, y_packed, w)
-        out = jax.device_get(_compiled(_build_two_stage, law, objective, options, *args)(*args))
+        out = jax.device_get(compiled(_build_two_stage, law, objective, options, *args)(*args))
     z, steps, polished = np.asarray(out["z"]), np.asarray(out["steps"]), np.asarray(out["polished"])
     ok, cost = np.asarray(out["ok"]), np.asarray(out["objective"])
     return [_solution(law, z[m], cost[m], ok[m], steps[m], polished[m]) for m in range(weights.shape[0])]
@@ -349,7 +349,7 @@ def polish_batch(
     z0 = _internal(law, np.array([start[n] for n in law.param_names], dtype=np.float64))
     columns, y_packed, w = _pack(law, inputs, y, weights)
     args = (np.repeat(z0[None, :], w.shape[0], axis=0), columns, y_packed, w)
-    out = jax.device_get(_compiled(_build_polish, law, objective, options, *args)(*args))
+    out = jax.device_get(compiled(_build_polish, law, objective, options, *args)(*args))
     cost = np.asarray(out["objective"])
     return [
         _solution(law, out["z"][m], cost[m], out["ok"][m], out["steps"][m], cost[m : m + 1]) for m in range(w.shape[0])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import _check_regular_file, _duplicate_columns
+from ..data import check_regular_file, duplicate_columns
 from ..errors import DataError
 from .schedule import MAX_SCHEDULE_STEPS, MAX_STEP, from_logged, schedules_from
 
@@ -181,7 +181,7 @@ def _read(data: Any, columns: Mapping[str, str]) -> pd.DataFrame:
         if not path.exists():
             raise DataError(f"No such file: {path}. Give a table of step, loss (lr, run) rows or a tracker's log.")
         if not path.is_dir():
-            _check_regular_file(path, "training curves")  # before reading: a FIFO would block, /dev/zero never end
+            check_regular_file(path, "training curves")  # before reading: a FIFO would block, /dev/zero never end
         table = _read_table(path) if path.is_file() else None
         if table is not None and (columns or {"step", "loss"} <= set(table.columns)):
             return table
@@ -196,7 +196,7 @@ def _read(data: Any, columns: Mapping[str, str]) -> pd.DataFrame:
 def _read_table(path: Path) -> pd.DataFrame | None:
     suffix = path.suffix.lower()
     format = {".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".csv": "sniffed", ".tsv": "sniffed"}
-    duplicated = _duplicate_columns(path, format.get(suffix, "sniffed")) if suffix in (*format, ".txt") else []
+    duplicated = duplicate_columns(path, format.get(suffix, "sniffed")) if suffix in (*format, ".txt") else []
     if duplicated:
         raise DataError(
             f"{path} has duplicate column names {', '.join(map(repr, duplicated))}, and lawfit will not pick one. "

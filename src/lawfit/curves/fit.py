@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import percent
+from .._checks import RESAMPLES_OR_NONE, Integer, Real, check, percent, renamed, warn_deprecated
 from .._records import CURVE_FIT, Fields, check_schema, open_record, result_record, save_record
 from ..errors import BoundWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from ..laws import Law
-from ..objectives import Objective
+from ..objectives import Objective, as_objective, read_objective
 from ..search import SearchOptions
 from ..uncertainty import percentile_interval
 from ._solve import Solution, _split, fit_batch, polish_batch
@@ -87,8 +87,9 @@ class CurveFit:
         How the search ended, in words.
     curves : tuple of str
         The curves fitted on; ``n_points`` their logged losses.
-    loss : Objective
-        What was minimised; :func:`forecast` refits the bootstrap and back-tests with it.
+    objective_settings : Objective
+        What was minimised; :func:`forecast` refits the bootstrap and back-tests with it (the deprecated name
+        ``loss`` still reads it).
     lawfit_version : str
         The lawfit that made the fit (for a loaded fit, the one that saved it).
     draws : array or None
@@ -107,7 +108,7 @@ class CurveFit:
     message: str
     curves: tuple[str, ...]
     n_points: int
-    loss: Objective = CURVE_OBJECTIVE
+    objective_settings: Objective = CURVE_OBJECTIVE
     lawfit_version: str = ""
     draws: np.ndarray | None = field(default=None, repr=False)
     selection: tuple[Mapping[str, Any], ...] | None = None
@@ -120,8 +121,10 @@ class CurveFit:
                 f"The parameters of a {self.law.name} fit must be {', '.join(self.law.param_names)}. "
                 f"Got {', '.join(self.params) or 'none'}."
             )
-        if not isinstance(self.loss, Objective):
-            raise LawfitError(f"A CurveFit's loss must be a lawfit Objective. Got {self.loss!r}.")
+        if not isinstance(self.objective_settings, Objective):
+            raise LawfitError(
+                f"A CurveFit's objective_settings must be a lawfit Objective. Got {self.objective_settings!r}."
+            )
         object.__setattr__(self, "curves", tuple(str(c) for c in self.curves))
         if not self.lawfit_version:
             from .._version import __version__
@@ -145,8 +148,14 @@ class CurveFit:
 
     @property
     def objective_name(self) -> str:
-        """What was minimised, in words (``loss.describe()``)."""
-        return self.loss.describe()
+        """What was minimised, in words (``objective_settings.describe()``)."""
+        return self.objective_settings.describe()
+
+    @property
+    def loss(self) -> Objective:
+        """Deprecated: :attr:`objective_settings`."""
+        warn_deprecated("loss", "objective_settings", "CurveFit", what="attribute")
+        return self.objective_settings
 
     def predict(self, schedule: Curve | np.ndarray | str, steps: Sequence[int] | np.ndarray | None = None) -> Any:
         """The loss at ``steps`` of a run under ``schedule`` (a :class:`Curve`, per-step array or description).
@@ -195,7 +204,9 @@ class CurveFit:
     def predict_draws(self, schedule: Curve | np.ndarray | str, steps: Any = None) -> np.ndarray:
         """The prediction under every bootstrap draw, shape ``(n_draws, n_steps)``."""
         if self.draws is None:
-            raise LawfitError("This curve fit has no bootstrap draws; use forecast(..., bootstrap=200) for intervals.")
+            raise LawfitError(
+                "This curve fit has no bootstrap draws; use forecast(..., n_resamples=200) for intervals."
+            )
         curve, rows = _target(schedule, steps)
         x = features(self.law, [curve], [rows], ratio=PREDICT_RATIO)
         return np.stack([_evaluate(self.law, dict(zip(self.law.param_names, d, strict=True)), x) for d in self.draws])
@@ -303,6 +314,10 @@ def _percent(value: float) -> str:
     return percent(value, 3, missing="-")
 
 
+# CurveFit(loss=...) as before the renaming, for one release.
+CurveFit.__init__ = renamed(loss="objective_settings")(CurveFit.__init__)  # type: ignore[method-assign]
+
+
 def load_curve_fit(path: str | Path) -> CurveFit:
     """A curve fit saved by :meth:`CurveFit.save`.
 
@@ -333,7 +348,7 @@ def _read_curve_fit(record: Any, fields: Fields, source: str) -> CurveFit:
         fields.text(saved, "name", "law", default="")
         fields.text(saved, "formula", "law", default="")
         law = _read_law(fields.obj(saved, "spec", "law"), fields, "law.spec")
-        loss = Objective.from_dict(fields.obj(record, "loss", ""), fields=fields, path="loss")
+        loss = read_objective(record, fields, version, legacy=2)
     draws = None
     if record.get("draws") is not None:
         what = "one list per bootstrap draw, one number per parameter"
@@ -346,7 +361,7 @@ def _read_curve_fit(record: Any, fields: Fields, source: str) -> CurveFit:
         message=fields.text(record, "message", ""),
         curves=tuple(fields.texts(record, "curves", "")),
         n_points=fields.integer(record, "n_points", "", minimum=0),
-        loss=loss,
+        objective_settings=loss,
         lawfit_version=fields.text(record, "lawfit_version", "", default=""),
         draws=draws,
         selection=_read_selection(record, fields),
@@ -422,11 +437,12 @@ def _error(fields: Fields, record: Mapping[str, Any], key: str, at: str) -> floa
     return math.inf if value is None or math.isnan(value) else value
 
 
+@renamed(loss="objective")
 def fit_curves(
     curves: Sequence[Curve],
     law: str | Law = "multipower",
     *,
-    loss: str = "huber",
+    objective: str | Objective = "huber",
     delta: float = 1e-3,
     lam: float | None = None,
     search_options: SearchOptions | None = None,
@@ -434,8 +450,9 @@ def fit_curves(
 ) -> CurveFit:
     """Fit a loss-curve law to curves jointly: one set of parameters for all of them.
 
-    The objective (``loss``, by default Huber with ``delta`` on log residuals, as Luo et al. fit the multi-power law)
-    is summed over every logged loss of every curve; the fit records it (:attr:`CurveFit.loss`). The search solves
+    The ``objective`` (a name or an :class:`~lawfit.Objective`; by default Huber with ``delta`` on log residuals, as
+    Luo et al. fit the multi-power law; the deprecated name ``loss`` is read for one more release) is summed over
+    every logged loss of every curve; the fit records it (:attr:`CurveFit.objective_settings`). The search solves
     the law's scale parameters in closed form from a grid over the others, then polishes the best starts with
     Levenberg-Marquardt (:mod:`lawfit.curves._solve`). ``search_options`` sets
     ``n_polish``, ``max_steps``, ``rtol`` (the relative decrease of the objective at which the search stops) and
@@ -464,7 +481,7 @@ def fit_curves(
     {'L0': 2.5, 'A': 0.8, 'alpha': 0.5, 'C': 0.3}
     """
     curves = _check_curves(curves)
-    objective = Objective(loss, delta=delta)
+    objective = as_objective(objective, "fit_curves", delta=delta)
     options = search_options or _CURVE_SEARCH
     if isinstance(law, str) and law == "auto":
         fitted = _auto(curves, objective, lam, candidates, options)
@@ -744,29 +761,30 @@ class Forecast:
 FORECAST_BACKTESTS = 19
 
 
+@renamed(bootstrap="n_resamples", loss="objective")
 def forecast(
     curve: Curve,
     *,
     fraction: float | None = 0.5,
     until: int | None = None,
     law: str | Law = "annealing",
-    bootstrap: int = 200,
+    n_resamples: int = 200,
     seed: int = 0,
     level: float = 0.9,
     block: int = 10,
     fit_on: Sequence[Curve] = (),
     backtests: int = FORECAST_BACKTESTS,
-    loss: str = "huber",
+    objective: str | Objective = "huber",
     delta: float = 1e-3,
 ) -> Forecast:
     """Forecast a run's final loss from its losses up to ``until`` (or the first ``fraction`` of its schedule).
 
     The law is fitted to the observed part (with ``fit_on``, other finished curves of the same model, jointly) and
-    evaluated at the schedule's last step. ``loss`` and ``delta`` set the objective as for :func:`fit_curves`; the
-    bootstrap refits and the back-tests minimise the same one (the fit's :attr:`CurveFit.loss`). The interval adds
-    two errors:
+    evaluated at the schedule's last step. ``objective`` and ``delta`` set the objective as for :func:`fit_curves`;
+    the bootstrap refits and the back-tests minimise the same one (the fit's :attr:`CurveFit.objective_settings`).
+    The interval adds two errors:
 
-    - *Noise*: a moving-block bootstrap of the observed losses (``bootstrap`` resamples of blocks of ``block``
+    - *Noise*: a moving-block bootstrap of the observed losses (``n_resamples`` resamples of blocks of ``block``
       consecutive points, since neighbouring losses on a curve are correlated), each refitted from the optimum; its
       percentile interval is ``noise_low, noise_high``. Alone it misses the law's own error: on Luo et al.'s 100M
       cosine_72000 run it is [2.8769, 2.8801] and the final loss 2.8632.
@@ -811,7 +829,7 @@ def forecast(
     >>> from scipy.signal import lfilter  # the annealing area, as in fit_curves
     >>> s2 = np.cumsum(lfilter([1.0], [1.0, -0.999], np.r_[0, lr[:-1] - lr[1:]]))
     >>> loss = 2.5 + 0.8 * np.cumsum(lr)[steps - 1] ** -0.5 - 0.3 * s2[steps - 1] + 0.002 * np.sin(steps / 90.0)
-    >>> f = forecast(Curve("cos", lr, steps, loss), fraction=0.6, bootstrap=100)
+    >>> f = forecast(Curve("cos", lr, steps, loss), fraction=0.6, n_resamples=100)
     >>> f.calibrated, f.low < float(loss[-1]) < f.high
     (True, True)
     """
@@ -819,12 +837,10 @@ def forecast(
 
     level = check_level(level)
     if until is None:
-        if fraction is None or not 0 < fraction <= 1:
-            raise LawfitError(f"The 'fraction' of the run observed must be in (0, 1]. Got {fraction!r}.")
+        check(fraction, Real(0, 1, closed="right"), "fraction", "forecast")
         until = int(fraction * curve.steps)
-    for name, value, low_limit in (("bootstrap", bootstrap, 2), ("backtests", backtests, 3)):
-        if isinstance(value, bool) or not isinstance(value, int) or (value != 0 and value < low_limit):
-            raise LawfitError(f"The '{name}' parameter must be an integer >= {low_limit} (or 0). Got {value!r}.")
+    check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", "forecast")
+    check(backtests, Integer(3, zero="no back-tests"), "backtests", "forecast")
     observed = curve.until(until)
     if observed.step.size < 8:
         raise LawfitError(
@@ -832,16 +848,16 @@ def forecast(
             "Observe more of the run or log the loss more often."
         )
     others = list(fit_on)
-    fitted = fit_curves([observed, *others], law, loss=loss, delta=delta)
+    fitted = fit_curves([observed, *others], law, objective=objective, delta=delta)
     final = curve.steps
     point = float(fitted.predict(curve, [final])[0])
     draws = np.empty((0, len(fitted.law.params)))
     noise_low = noise_high = math.nan
-    if bootstrap:
-        weights = _block_weights(observed.step.size, [c.loss.size for c in others], bootstrap, block, seed)
+    if n_resamples:
+        weights = _block_weights(observed.step.size, [c.loss.size for c in others], n_resamples, block, seed)
         x = features(fitted.law, [observed, *others])
         y = np.concatenate([observed.loss, *[c.loss for c in others]])
-        refits = polish_batch(fitted.law, fitted.loss, fitted.params, x, y, weights, _CURVE_SEARCH)
+        refits = polish_batch(fitted.law, fitted.objective_settings, fitted.params, x, y, weights, _CURVE_SEARCH)
         draws = np.array([[r.params[n] for n in fitted.law.param_names] for r in refits if r.converged])
         draws = draws.reshape(-1, len(fitted.law.params))
         if draws.shape[0] >= 2:
@@ -850,7 +866,7 @@ def forecast(
             noise_low, noise_high = (
                 float(v) for v in percentile_interval(predictions[np.isfinite(predictions)], level)
             )
-    calibration, note = _calibrate(fitted.law, fitted.loss, curve, observed, others, level, backtests)
+    calibration, note = _calibrate(fitted.law, fitted.objective_settings, curve, observed, others, level, backtests)
     low, high = noise_low, noise_high
     if calibration is not None:
         law_error = point * calibration["law_half_width"]

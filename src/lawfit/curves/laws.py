@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import Real, check
 from ..laws import Law, ParamSpec
 from .data import Curve
 
@@ -137,10 +138,7 @@ def multipower_fixed(beta: float = FIXED_BETA, gamma: float = FIXED_GAMMA) -> La
     from dataclasses import replace
 
     for name, value in (("beta", beta), ("gamma", gamma)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 3:
-            from ..errors import LawfitError
-
-            raise LawfitError(f"The held '{name}' of multipower_fixed must be a number in (0, 3). Got {value!r}.")
+        check(value, Real(0, 3, closed="neither"), name, "multipower_fixed")
     held = multipower().fix(beta=beta, gamma=gamma)
     return replace(
         held,

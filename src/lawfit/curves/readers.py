@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import _check_regular_file, _duplicate_columns, _file_kind
+from ..data import check_regular_file, duplicate_columns, file_kind
 from ..errors import DataError, DataWarning
 from .schedule import MAX_STEP
 
@@ -562,7 +562,7 @@ def _scan_events(file: Path) -> _EventScan:
     The file is mapped, not read: memory stays bounded by the records of one batch, whatever the file's size or
     the lengths its records claim (each is checked against the bytes left before it is trusted).
     """
-    _check_regular_file(file, "TensorBoard events")
+    check_regular_file(file, "TensorBoard events")
     with open(file, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
@@ -1021,11 +1021,11 @@ def _unique_names(names: Mapping[str, str]) -> dict[str, str]:
 def _existing(path: str | os.PathLike[str]) -> Path:
     """The path of a directory or a regular file; anything else is refused before it is opened."""
     source = Path(path)
-    kind = _file_kind(source)
+    kind = file_kind(source)
     if kind == "no such file":
         raise DataError(f"Cannot read training curves from {str(source)!r}: no such file or directory. Check the path.")
     if kind != "a directory":
-        _check_regular_file(source, "training curves")
+        check_regular_file(source, "training curves")
     return source
 
 
@@ -1037,7 +1037,7 @@ def _existing_file(path: str | os.PathLike[str]) -> Path:
 
 
 def _text(file: Path) -> str:
-    _check_regular_file(file, "an MLflow file")
+    check_regular_file(file, "an MLflow file")
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -1052,7 +1052,7 @@ def _read_table(source: Path) -> pd.DataFrame:
             f"Cannot read {str(source)!r}: its suffix is not one of {_listing(list(_TABLE_SUFFIXES))}. Give a "
             "CSV, JSON or JSON Lines export, a TensorBoard event file, or a log directory."
         )
-    duplicated = _duplicate_columns(source, {"CSV": "csv", "JSON": "json"}.get(kind, "jsonl"))
+    duplicated = duplicate_columns(source, {"CSV": "csv", "JSON": "json"}.get(kind, "jsonl"))
     if duplicated:
         raise DataError(
             f"{str(source)!r} has duplicate column names {_listing(duplicated)}, and lawfit will not pick one. Rename "

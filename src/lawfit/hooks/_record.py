@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from .._checks import Integer, check
 from .._files import write_atomic
+from ..data import TRAINING_FLOPS_PER_PARAM_TOKEN
 from ..errors import LawfitError
 
 COLUMNS = ("run", "step", "loss", "lr", "N", "D", "C")
@@ -112,7 +113,7 @@ class Recorder:
 
     def _row(self, step: int, lr: float, tokens: int, loss: float) -> list[Any]:
         n = self.params
-        flops = 6.0 * n * tokens if self._flops is None else self._flops(n, tokens)
+        flops = TRAINING_FLOPS_PER_PARAM_TOKEN * n * tokens if self._flops is None else self._flops(n, tokens)
         try:
             flops = float(flops)
         except (TypeError, ValueError):
@@ -224,11 +225,7 @@ def count_parameters(module: Any, *, non_embedding: bool = False) -> int:
 
 def positive_int(value: Any, name: str, owner: str) -> int | None:
     """``value`` as an int > 0 (``None`` stays ``None``), or a LawfitError in lawfit's format."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise LawfitError(f"The {name!r} parameter of {owner} must be a positive integer. Got {value!r} instead.")
-    return int(value)
+    return check(value, (Integer(1), None), name, owner)
 
 
 def learning_rate(optimizer: Any, scheduler: Any = None) -> float:

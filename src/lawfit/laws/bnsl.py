@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import LawfitError
+from .._checks import Integer, Options, check
 from ._base import INPUT_NAMES, Law, ParamSpec
 from ._xp import namespace
 
@@ -61,12 +61,9 @@ def bnsl(breaks: int = 1, x: str = "C") -> Law:
     >>> round(float(law.predict(p, N=1e6)), 4), round(float(law.predict(p, N=1e10)), 4)
     (51.737, 6.5237)
     """
-    if isinstance(breaks, bool) or not isinstance(breaks, int | np.integer) or not 0 <= breaks <= _MAX_BREAKS:
-        raise LawfitError(
-            f"The 'breaks' option of bnsl must be an integer in 0..{_MAX_BREAKS}. Got {breaks!r} instead."
-        )
+    breaks = check(breaks, Integer(0, _MAX_BREAKS), "breaks", "bnsl")
     if x not in INPUT_NAMES:
-        raise LawfitError(f"The 'x' option of bnsl must be one of {', '.join(INPUT_NAMES)}. Got {x!r} instead.")
+        check(x, Options(*INPUT_NAMES), "x", "bnsl")
     k = int(breaks)
     indices = range(1, k + 1)
 

@@ -31,7 +31,7 @@ def downstream(target: str = "error") -> Law:
     Notes
     -----
     ``eps``, ``k`` and ``gamma`` are positive and searched in log space. Gadre et al. fit the law by least squares
-    on the error itself (``scipy.optimize.curve_fit``), which is ``loss="mse"`` here; the log objectives need the
+    on the error itself (``scipy.optimize.curve_fit``), which is ``objective="mse"`` here; the log objectives need the
     prediction to stay positive over the data, which they do for any sensible fit.
 
     Source: S. Y. Gadre et al., "Language models scale reliably with over-training and on downstream tasks",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_level
+from .._checks import check_level, renamed
 from ..diagnostics import EXTRAPOLATION_LIMIT, extrapolation
 from ..errors import ExtrapolationWarning, LawfitError
 from ..fit import Fit
@@ -58,7 +58,7 @@ class Frontier:
     N_exponent: np.ndarray
     D_exponent: np.ndarray
     draws: Mapping[str, np.ndarray] = field(default_factory=dict)
-    level: float = 0.95
+    level: float = 0.9
     law: str = ""
     cost: str = "C = 6*N*D"
 
@@ -78,9 +78,7 @@ class Frontier:
         """The bootstrap percentile interval of a quantity (see :meth:`value`), one per budget."""
         self.value(name)
         if not self.draws:
-            raise LawfitError(
-                "This frontier has no bootstrap draws: fit with bootstrap=1000 (CLI: --bootstrap 1000) first."
-            )
+            raise LawfitError("This frontier has no bootstrap draws: fit with n_resamples=1000 first.")
         if name not in self.draws:
             raise LawfitError(f"This frontier has no draws of {name!r}; it has draws of {', '.join(self.draws)}.")
         return percentile_interval(self.draws[name], self.level if level is None else level)
@@ -162,7 +160,7 @@ class InferencePlan:
     chinchilla_D: float
     chinchilla_total: float
     draws: Mapping[str, np.ndarray] = field(default_factory=dict)
-    level: float = 0.95
+    level: float = 0.9
 
     @property
     def total_flops(self) -> float:
@@ -175,7 +173,7 @@ class InferencePlan:
 
     def interval(self, name: str, level: float | None = None) -> tuple[float, float]:
         if not self.draws:
-            raise LawfitError("This plan has no bootstrap draws: fit with bootstrap=1000 first.")
+            raise LawfitError("This plan has no bootstrap draws: fit with n_resamples=1000 first.")
         if name not in self.draws:
             raise LawfitError(f"Unknown quantity {name!r}. Known: {', '.join(self.draws)}.")
         low, high = percentile_interval(self.draws[name], self.level if level is None else level)
@@ -230,7 +228,7 @@ class InferencePlan:
 
 
 def compute_optimal(
-    fit: Fit, compute: float | Sequence[float] | np.ndarray, *, cost: Any = 6.0, level: float = 0.95
+    fit: Fit, compute: float | Sequence[float] | np.ndarray, *, cost: Any = 6.0, level: float = 0.9
 ) -> Frontier:
     """The compute-optimal ``N`` and ``D`` for each budget, under a fitted law of ``N`` and ``D``.
 
@@ -258,10 +256,10 @@ def compute_optimal(
     >>> [f"{n:.3g}" for n in frontier.N], round(float(frontier.N_exponent[0]), 4)
     (['2.79e+09', '9.72e+10'], 0.5139)
     """
-    law = _check_law(fit, "compute_optimal")
+    law = check_fit(fit, "compute_optimal")
     cost = check_cost(cost)
     c = _positive_array(compute, "compute")
-    sets = _param_sets(fit)
+    sets = param_sets(fit)
     values = _frontier(fit, sets, c, cost)
     step = 0.01
     up = _frontier(fit, sets, c * math.exp(step), cost)
@@ -288,10 +286,12 @@ def compute_optimal(
     )
 
 
+@renamed(loss="target_loss")
 def compute_for_loss(
-    fit: Fit, loss: float | Sequence[float] | np.ndarray, *, cost: Any = 6.0, level: float = 0.95
+    fit: Fit, target_loss: float | Sequence[float] | np.ndarray, *, cost: Any = 6.0, level: float = 0.9
 ) -> Frontier:
-    """The smallest budget whose compute-optimal model reaches ``loss``, with its ``N`` and ``D``.
+    """The smallest budget whose compute-optimal model reaches ``target_loss``, with its ``N`` and ``D`` (a keyword
+    ``loss=``, its deprecated name, is read for one more release).
 
     A loss at or below what the law can reach (its irreducible part, ``E`` for ``chinchilla``) is refused; a draw
     that cannot reach it gives NaN and is left out of the intervals.
@@ -305,12 +305,14 @@ def compute_for_loss(
     >>> f"{plan.C[0]:.3g}", round(float(plan.loss[0]), 6)
     ('2.43e+23', 2.0)
     """
-    law = _check_law(fit, "compute_for_loss")
+    law = check_fit(fit, "compute_for_loss")
     cost = check_cost(cost)
-    targets = np.atleast_1d(np.asarray(loss, dtype=np.float64))
+    targets = np.atleast_1d(np.asarray(target_loss, dtype=np.float64))
     if targets.ndim != 1 or not np.all(np.isfinite(targets)):
-        raise LawfitError(f"The 'loss' parameter of compute_for_loss must be finite numbers. Got {loss!r} instead.")
-    sets = _param_sets(fit)
+        raise LawfitError(
+            f"The 'target_loss' parameter of compute_for_loss must be finite numbers. Got {target_loss!r} instead."
+        )
+    sets = param_sets(fit)
     floor = _frontier(fit, sets, np.array([math.exp(_LOG_C_RANGE[1])]), cost)["loss"][0, 0]
     if np.any(targets <= floor):
         raise LawfitError(
@@ -353,10 +355,12 @@ def compute_for_loss(
     )
 
 
+@renamed(loss="target_loss")
 def inference_optimal(
-    fit: Fit, loss: float, inference_tokens: float, *, cost: float = 6.0, level: float = 0.95
+    fit: Fit, target_loss: float, inference_tokens: float, *, cost: float = 6.0, level: float = 0.9
 ) -> InferencePlan:
-    """The ``N`` and ``D`` that reach ``loss`` with the least training plus inference compute.
+    """The ``N`` and ``D`` that reach ``target_loss`` with the least training plus inference compute (a keyword
+    ``loss=``, its deprecated name, is read for one more release).
 
     Training costs ``k*N*D`` FLOPs (``k = cost``), serving ``inference_tokens`` costs ``2*N`` FLOPs each
     (Sardana et al. 2024, "Beyond Chinchilla-Optimal"). With many inference tokens the optimum is a smaller model
@@ -371,16 +375,16 @@ def inference_optimal(
     >>> bool(plan.N < plan.chinchilla_N and plan.D > plan.chinchilla_D and plan.saving > 0)
     True
     """
-    _check_law(fit, "inference_optimal")
+    check_fit(fit, "inference_optimal")
     k = check_cost(cost)
     if callable(k):
         raise LawfitError("inference_optimal takes a number k for the training cost k*N*D, not a function.")
-    target = float(_positive_array(loss, "loss")[0])
+    target = float(_positive_array(target_loss, "target_loss")[0])
     d_inf = float(_positive_array(inference_tokens, "inference_tokens")[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtrapolationWarning)  # warned below for the answer itself
         chinchilla = compute_for_loss(fit, target, cost=k, level=level)
-    sets = _param_sets(fit)
+    sets = param_sets(fit)
     rows = len(sets["_rows"])
     centre = np.log(np.concatenate([chinchilla.N, chinchilla.draws["N"][:, 0]]) if chinchilla.draws else chinchilla.N)
 
@@ -422,7 +426,7 @@ def inference_optimal(
 # The work
 
 
-def _check_law(fit: Fit, caller: str) -> Any:
+def check_fit(fit: Fit, caller: str) -> Any:
     law = fit.law
     if not isinstance(fit, Fit):
         raise LawfitError(f"{caller} takes a Fit (from lawfit.fit). Got {type(fit).__name__} instead.")
@@ -447,7 +451,7 @@ def _positive_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def _param_sets(fit: Fit) -> dict[str, np.ndarray]:
+def param_sets(fit: Fit) -> dict[str, np.ndarray]:
     """Parameter arrays of shape (rows,): row 0 the fit's optimum, then one row per bootstrap draw."""
     names = fit.law.param_names
     point = np.array([[fit.params[name] for name in names]])
@@ -481,7 +485,7 @@ def _warn_extrapolation(fit: Fit, n: np.ndarray, d: np.ndarray) -> None:
     values = {"N": np.asarray(n, dtype=np.float64), "D": np.asarray(d, dtype=np.float64)}
     warning = extrapolation(
         {k: v[np.isfinite(v)] for k, v in values.items() if np.isfinite(v).any()},
-        fit.data.get("ranges", {}),
+        fit.runs_summary.get("ranges", {}),
         EXTRAPOLATION_LIMIT,
     )
     if warning is not None:

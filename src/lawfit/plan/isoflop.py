@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._checks import RESAMPLES_OR_NONE, check, renamed
 from .._progress import Progress
 from ..data import Runs, budget_groups, load_runs
 from ..errors import LawfitError
@@ -47,10 +48,10 @@ class PowerLaw:
         c = np.atleast_1d(np.asarray(compute, dtype=np.float64))
         return np.exp(self.draws[:, 1:2] + self.draws[:, 0:1] * np.log(c))
 
-    def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
+    def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
         """Percentile interval of ``exponent`` or ``coefficient``."""
         if len(self.draws) == 0:
-            raise LawfitError("No bootstrap draws: run the IsoFLOP analysis with n_bootstrap=1000.")
+            raise LawfitError("No bootstrap draws: run the IsoFLOP analysis with n_resamples=1000.")
         column = {"exponent": self.draws[:, 0], "coefficient": np.exp(self.draws[:, 1])}[name]
         low, high = percentile_interval(column, level)
         return float(low), float(high)
@@ -78,7 +79,7 @@ class IsoFLOP:
     params: PowerLaw
     tokens: PowerLaw
     approach: str
-    level: float = 0.95
+    level: float = 0.9
 
     def predict(self, compute: Any) -> dict[str, np.ndarray]:
         """``N*`` and ``D*`` at budgets ``compute``, with ``*_low``/``*_high`` bounds when there are draws."""
@@ -142,6 +143,7 @@ class IsoFLOP:
         return plot_isoflop(self, **options)
 
 
+@renamed(n_bootstrap="n_resamples")
 def isoflop(
     data: Runs | Any,
     *,
@@ -149,9 +151,9 @@ def isoflop(
     columns: Mapping[str, str] | None = None,
     rtol: float = 0.05,
     cost: float = 6.0,
-    n_bootstrap: int = 0,
+    n_resamples: int = 0,
     seed: int = 0,
-    level: float = 0.95,
+    level: float = 0.9,
 ) -> IsoFLOP:
     """Approach 2: a parabola of the loss in ``log x`` per compute budget, then power laws of the optima.
 
@@ -168,8 +170,13 @@ def isoflop(
         The axis of the parabolas: parameters (Hoffmann et al.) or tokens (Llama 3).
     rtol : float
         Budgets within this relative distance of each other count as one.
-    n_bootstrap : int
-        Resamples of the points within each budget, for intervals (0: none).
+    n_resamples : int
+        Resamples of the points within each budget, for intervals (0: none; the deprecated name ``n_bootstrap`` is
+        read for one more release).
+    seed : int
+        Seed of the resampling.
+    level : float
+        The level of the exponents' intervals (0.9).
 
     Examples
     --------
@@ -208,10 +215,9 @@ def isoflop(
     params = _power_law(budgets[used], n_opt[used])
     tokens = _power_law(budgets[used], d_opt[used])
 
-    if n_bootstrap:
-        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 2:
-            raise LawfitError(f"The 'n_bootstrap' parameter of isoflop must be an integer >= 2. Got {n_bootstrap!r}.")
-        draws_n, draws_d = _bootstrap(np.log(size), loss, labels, budgets, used, x, cost, n_bootstrap, seed)
+    if n_resamples:
+        check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", "isoflop")
+        draws_n, draws_d = _bootstrap(np.log(size), loss, labels, budgets, used, x, cost, n_resamples, seed)
         params = PowerLaw(params.exponent, params.coefficient, draws_n)
         tokens = PowerLaw(tokens.exponent, tokens.coefficient, draws_d)
 

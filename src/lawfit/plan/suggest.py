@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._checks import Integer, check
 from ..errors import LawfitError
 from ..fit import Fit
-from .frontier import _check_law, _param_sets, compute_optimal
+from .frontier import check_fit, compute_optimal, param_sets
 
 __all__ = ["Suggestion", "suggest"]
 
@@ -99,7 +100,7 @@ def suggest(
     Parameters
     ----------
     fit : Fit
-        A fit of a law of N and D, with bootstrap draws (``lawfit.fit(..., bootstrap=1000)``).
+        A fit of a law of N and D, with bootstrap draws (``lawfit.fit(..., n_resamples=1000)``).
     target_compute : float
         The budget of the run being planned, in FLOPs.
     runs : int
@@ -119,24 +120,23 @@ def suggest(
     --------
     >>> import lawfit
     >>> from lawfit.plan import suggest
-    >>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", bootstrap=200)
+    >>> f = lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", n_resamples=200)
     >>> s = suggest(f, target_compute=1e24, runs=3, budget=3e21)
     >>> len(s.runs), bool(s.runs["C"].sum() <= 3e21), bool(s.runs["sd_after"].iloc[-1] < s.sd_before)
     (3, True, True)
     """
-    _check_law(fit, "suggest")
+    check_fit(fit, "suggest")
     if fit.bootstrap is None:
-        raise LawfitError("suggest needs a fit with bootstrap draws: lawfit.fit(..., bootstrap=1000).")
+        raise LawfitError("suggest needs a fit with bootstrap draws: lawfit.fit(..., n_resamples=1000).")
     if quantity not in _QUANTITIES:
         raise LawfitError(f"The 'quantity' parameter of suggest must be one of {_QUANTITIES}. Got {quantity!r}.")
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise LawfitError(f"The 'runs' parameter of suggest must be an integer >= 1. Got {runs!r} instead.")
+    check(runs, Integer(1), "runs", "suggest")
     for name, value in (("target_compute", target_compute), ("budget", budget)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise LawfitError(f"The '{name}' parameter of suggest must be a positive number. Got {value!r}.")
 
     law = fit.law
-    sets = _param_sets(fit)
+    sets = param_sets(fit)
     names = law.param_names
     z = np.column_stack([p.to_internal(sets[p.name]) for p in law.params])  # rows: optimum, then draws
     draws_z = z[1:]
@@ -207,7 +207,7 @@ def _candidates(fit: Fit, given: Any, budget: float, cost: float, runs: int) -> 
         if grid.ndim != 2 or grid.shape[1] != 2 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
             raise LawfitError("Candidates must be an array of positive (N, D) pairs, shape (n, 2).")
         return grid
-    ranges = fit.data.get("ranges", {})
+    ranges = fit.runs_summary.get("ranges", {})
     low_n = float(ranges.get("N", [1e6])[0])
     low_r, high_r = (float(v) for v in ranges.get("D/N", (1.0, 1e3)))  # the tokens per parameter of the runs
     low_r, high_r = max(low_r / _RATIO_WIDEN, 0.1), min(high_r * _RATIO_WIDEN, 1e4)

@@ -1,70 +1,66 @@
-"""The report: one self-contained HTML page that says what was fitted, how well, and how far to trust it.
+"""Gathering a report: run the analyses (fit, bootstrap, calibration, back-test, frontier) and say what they found as
+a :class:`~lawfit.report.document.Report` of plain text, numbers and tables, with no HTML.
 
-:func:`write_report` fits a law to runs (or takes a fit; the law ``"auto"`` chooses it by nested back-tests on the
-runs), bootstraps it, calibrates its forecast intervals by scale, back-tests it by scale, plans the compute-optimal
-frontier when the law is one of N and D, and writes everything into one page: a verdict at the top (with the
-back-test's coverage by its forecast intervals), the fit table with standard errors and intervals and, for ``auto``,
-the candidates' table, the diagnostics, the data, the back-test, the forecast intervals with a figure of error against
-distance of extrapolation, the frontier, the figures of :mod:`lawfit.plot` and the runs themselves. The page loads
-nothing: the figures are SVG embedded as data, the style is inline, and there is no script; a Content-Security-Policy
-forbids any other load. Every piece of text that comes from the user (run names, column names, the source path, the
-formula, notes, warnings, the title) is escaped.
-
-The figures need matplotlib (``pip install 'lawfit[plot]'``), imported only when a report is made.
-
-Examples
---------
->>> import lawfit, os, tempfile
->>> from lawfit.report import write_report
+>>> import lawfit
+>>> from lawfit.report.gather import gather
 >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
->>> path = write_report(runs, "chinchilla", os.path.join(tempfile.mkdtemp(), "report.html"), bootstrap=100)
->>> text = path.read_text()
->>> "Back-test" in text and "Forecast intervals" in text and "<script" not in text
-True
+>>> doc = gather(runs, "chinchilla", n_resamples=0)
+>>> doc.verdict.kind, [s.key for s in doc.sections][:3]
+('doubt', ['fit', 'diagnostics', 'data'])
+>>> dict(doc.section("fit").blocks[0].rows)["converged"]
+'yes'
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
-import os
 import platform
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import plot
-from ._checks import check_level, percent
-from ._files import check_output, write_atomic
-from .data import Runs, load_runs
-from .diagnostics import identifiability_summary
-from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
-from .fit import Fit, calibrate, fit
-from .laws import Law
-from .plan import Frontier, compute_optimal
-from .select import as_candidates, default_candidates, selection_label
-from .uncertainty import bootstrap as _bootstrap
-from .uncertainty import factors, format_interval, spread_texts
-from .validate import Backtest, backtest
-from .validate import _check_options as _check_split
+from .._checks import RESAMPLES_OR_NONE, Integer, check, check_level, percent, renamed
+from .._version import __version__
+from ..data import Runs, load_runs
+from ..diagnostics import identifiability_summary
+from ..errors import ExtrapolationWarning, LawfitError, LawfitWarning
+from ..fit import Fit, calibrate, fit
+from ..laws import Law
+from ..objectives import Objective, as_objective
+from ..plan import Frontier, compute_optimal
+from ..select import as_candidates, default_candidates, selection_label
+from ..uncertainty import bootstrap as _bootstrap
+from ..uncertainty import factors, format_interval, spread_texts
+from ..validate import Backtest, backtest, check_split
+from .document import (
+    Block,
+    Bullets,
+    Cell,
+    Facts,
+    Folded,
+    Heading,
+    Omitted,
+    Plot,
+    Report,
+    Section,
+    Table,
+    Text,
+    Verdict,
+    Warnings,
+)
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+__all__ = ["figure_frontier", "gather"]
 
-__all__ = ["write_report"]
-
-_DPI = 96  # CSS pixels per inch: a figure is shown at its own size, or narrower on a narrow screen
 _FRONTIER_POINTS = 60  # budgets along the frontier figure
+_FIGURE_FRONTIER_POINTS = 100  # budgets along the frontier drawn in a figure of the fit
 _DOUBT_MARGIN = 0.15  # coverage this far below the level marks intervals too narrow (as Backtest.summary says)
 _DISTANCES = (0.0, 0.5, 1.0, 2.0)  # decades beyond the largest run at which the forecast table gives the interval
-_SECTIONS = (
+SECTIONS = (
     ("fit", "Fit"),
     ("diagnostics", "Diagnostics"),
     ("data", "Data"),
@@ -77,17 +73,17 @@ _SECTIONS = (
 )
 
 
-def write_report(
+@renamed(loss="objective", bootstrap="n_resamples")
+def gather(
     runs: Runs | Any,
     law: Law | str | Fit,
-    path: str | Path,
     *,
     columns: dict[str, str] | None = None,
-    bootstrap: int = 1000,
+    n_resamples: int = 1000,
     seed: int = 0,
-    level: float = 0.95,
+    level: float = 0.9,
     resample: str = "run",
-    loss: str | None = None,
+    objective: str | Objective | None = None,
     delta: float | None = None,
     weight_growth: float | None = None,
     candidates: Sequence[Any] | Mapping[str, Any] | None = None,
@@ -99,157 +95,96 @@ def write_report(
     title: str | None = None,
     command: str | None = None,
     max_rows: int = 50,
-    force: bool = False,
-) -> Path:
-    """Fit, bootstrap, back-test and plan, and write it all as one self-contained HTML page.
+) -> Report:
+    """Fit, bootstrap, back-test and plan, and say what was found: the report of :func:`lawfit.report.write_report`
+    (same parameters, without the file), as a :class:`~lawfit.report.document.Report` ready to render.
 
-    Parameters
-    ----------
-    runs : path, DataFrame, mapping of columns or Runs
-        The runs (see :func:`lawfit.load_runs`); ``columns`` maps their columns as there.
-    law : str, Law or Fit
-        What to fit: a built-in law's name, a formula, a :class:`Law`, or ``"auto"`` (the law and weighting of the
-        runs that extrapolated best in nested back-tests on these runs; the page shows the candidates' table), fitted
-        here by :func:`lawfit.fit`; or a :class:`Fit` of ``runs``, reported as it is (bootstrapped first if it has no
-        draws and ``bootstrap > 0``, calibrated by scale if it has no calibration).
-    path : str or Path
-        The HTML file to write.
-    bootstrap : int
-        Bootstrap resamples for standard errors, intervals and the back-test's coverage; 0 for none.
-    seed : int
-        Seed of the bootstraps.
-    level : float
-        Level of the parameter and frontier intervals.
-    resample : {"run", "group"}
-        Resample single runs or whole groups (the runs' ``group`` column).
-    loss, delta, weight_growth : optional
-        The objective (:func:`lawfit.fit`'s; Huber with delta 1e-3 and runs weighted alike unless given). A
-        :class:`Fit` carries its own, so give them only with a law; ``auto`` chooses the weighting per candidate.
-    candidates : sequence or mapping of laws, optional
-        The laws ``auto`` chooses among (:func:`lawfit.fit`'s ``candidates``), for the fit and for the back-test,
-        which runs the whole choice again on the runs below its cut. Only with ``"auto"`` (or a Fit it made).
-    compute : float or sequence of float, optional
-        Budgets in FLOPs for the frontier table; by default the three powers of ten up to ten times the largest
-        run's compute.
-    by, cut, holdout : optional
-        The back-test's split (see :func:`lawfit.validate.backtest`): the scale to cut (``"C"``, or the first of N,
-        D the runs have), and where. By default the largest budgets are held out until they make up a fifth of the
-        runs.
-    backtest_level : float
-        Level of the back-test's intervals (forecast intervals calibrated by nested back-tests on the runs below
-        its cut, or intervals for a new run when those runs cannot calibrate them), and of the forecast figure.
-    title : str, optional
-        The page's title; by default the law and the runs' source.
-    command : str, optional
-        The command that made the report, shown in its metadata (the command line passes its own).
-    max_rows : int
-        At most this many runs in the runs table and held-out runs in the back-test's table.
-    force : bool
-        Overwrite ``path`` even if it is not a report that lawfit wrote, is the runs file, or is a symbolic link
-        (replaced itself, not its target). Checked before any work; the page is written atomically, so ``path`` is
-        either the old file or the complete new page.
+    The warnings raised on the way are raised again (the report lists them too); the report's figures are named, not
+    drawn.
 
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    LawfitError
-        If matplotlib is missing, an option is invalid, the runs or the law cannot be used, or ``path`` cannot be
-        written.
-
-    Warns
-    -----
-    LawfitWarning
-        The warnings raised while making the report (the fit's diagnostics, the back-test's, extrapolation of the
-        frontier), once each, after the page is written; the page lists them too.
+    Examples
+    --------
+    >>> import lawfit
+    >>> doc = gather(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", n_resamples=0)
+    >>> [type(b).__name__ for b in doc.section("frontier").blocks]
+    ['Text', 'Table', 'Plot']
     """
-    _require_matplotlib()
-    _check_options(bootstrap, level, backtest_level, max_rows, law, loss, delta, compute, by, cut, holdout)
-    _check_law_options(law, weight_growth, candidates)
-    inputs = (runs,) if isinstance(runs, str | os.PathLike) else ()
-    path = check_output(path, inputs=inputs, force=force, kinds=("report",))
+    check_options(n_resamples, level, backtest_level, max_rows, law, objective, delta, compute, by, cut, holdout)
+    check_law_options(law, weight_growth, candidates)
     the_runs = load_runs(runs, columns=columns)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LawfitWarning)
-        results = _gather(
-            the_runs,
-            law,
-            bootstrap=bootstrap,
-            seed=seed,
-            level=level,
-            resample=resample,
-            loss=loss,
-            delta=delta,
-            weight_growth=weight_growth,
-            candidates=candidates,
-            compute=compute,
-            by=by,
-            cut=cut,
-            holdout=holdout,
-            backtest_level=backtest_level,
-        )
-        page = _page(results, level=level, title=title, command=command, max_rows=max_rows)
-    check_output(path, inputs=inputs, force=force, kinds=("report",))  # again: the work may have taken hours
-    write_atomic(path, page, what="the report")
-    _warn_again(caught)
-    return path
+    results = _gather(
+        the_runs,
+        law,
+        n_resamples=n_resamples,
+        seed=seed,
+        level=level,
+        resample=resample,
+        objective=objective,
+        delta=delta,
+        weight_growth=weight_growth,
+        candidates=candidates,
+        compute=compute,
+        by=by,
+        cut=cut,
+        holdout=holdout,
+        backtest_level=backtest_level,
+    )
+    return document(results, level=level, title=title, command=command, max_rows=max_rows)
+
+
+def figure_frontier(fit: Fit, *runs: Runs | None, level: float = 0.9) -> Frontier | None:
+    """The compute-optimal frontier of ``fit`` that a figure of it draws (:func:`lawfit.plot.plot_fit`'s
+    ``frontier``): over the compute of ``runs`` (those given; else the ranges the fit records), or None for a law
+    that has none (not a law of the loss in N and D).
+
+    >>> import lawfit
+    >>> runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
+    >>> frontier = figure_frontier(lawfit.fit(runs, "chinchilla"), runs)
+    >>> frontier.C.size, bool(frontier.C.min() == runs.column("C").min())
+    (100, True)
+    """
+    if _frontier_reason(fit.law):
+        return None
+    shown = [r for r in runs if r is not None]
+    ranges = fit.runs_summary.get("ranges", {})
+    if shown:
+        compute = np.concatenate([_compute_of(r) for r in shown])
+    elif {"N", "D"} <= set(ranges):
+        compute = 6.0 * np.asarray(ranges["N"], dtype=np.float64) * np.asarray(ranges["D"], dtype=np.float64)
+    else:
+        return None
+    compute = compute[np.isfinite(compute) & (compute > 0)]
+    if not compute.size:
+        return None
+    budgets = np.geomspace(compute.min(), compute.max(), _FIGURE_FRONTIER_POINTS)
+    with warnings.catch_warnings():
+        # The figure shows how far the frontier reaches past the runs; the law need not warn of it.
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        return compute_optimal(fit, budgets, level=level)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Gathering the results
+# Checking the options
 
 
-@dataclass
-class _Results:
-    """What the page shows, gathered before any HTML is written."""
-
-    fit: Fit
-    runs: Runs
-    settings: dict[str, str]
-    backtest: Backtest | None = None
-    backtest_reason: str = ""
-    backtest_note: str = ""
-    backtest_warnings: list[LawfitWarning] = field(default_factory=list)
-    frontier: Frontier | None = None
-    frontier_reason: str = ""
-    frontier_warnings: list[LawfitWarning] = field(default_factory=list)
-    dense_frontier: Frontier | None = None
-
-
-def _require_matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise LawfitError(
-            "The report draws its figures with matplotlib, which is not installed; install it with "
-            "pip install 'lawfit[plot]'."
-        ) from None
-
-
-def _check_options(
-    bootstrap: Any,
+def check_options(
+    n_resamples: Any,
     level: Any,
     backtest_level: Any,
     max_rows: Any,
     law: Any,
-    loss: Any,
+    objective: Any,
     delta: Any,
     compute: Any,
     by: str | None,
     cut: Any,
     holdout: Any,
 ) -> None:
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0 or bootstrap == 1:
-        raise LawfitError(
-            f"The 'bootstrap' parameter of write_report must be 0 (none) or an integer >= 2. Got {bootstrap!r} instead."
-        )
+    """Refuse bad options of write_report before any work."""
+    check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", "write_report")
     for name, value in (("level", level), ("backtest_level", backtest_level)):
         check_level(value, name, where="write_report")
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int | np.integer) or max_rows < 0:
-        raise LawfitError(f"The 'max_rows' parameter of write_report must be an integer >= 0. Got {max_rows!r}.")
+    check(max_rows, Integer(0), "max_rows", "write_report")
     if compute is not None:
         values = np.atleast_1d(np.asarray(compute, dtype=object))
         if values.ndim != 1 or values.size == 0 or not all(_positive_number(v) for v in values):
@@ -257,15 +192,18 @@ def _check_options(
                 f"The 'compute' parameter of write_report must be a positive budget or a list of them, in FLOPs. "
                 f"Got {compute!r} instead."
             )
-    _check_split(by or "C", cut, holdout, "write_report")
-    if isinstance(law, Fit) and (loss is not None or delta is not None):
+    check_split(by or "C", cut, holdout, "write_report")
+    if isinstance(law, Fit) and (objective is not None or delta is not None):
         raise LawfitError(
-            "The 'loss' and 'delta' parameters of write_report apply when it fits a law; a Fit carries its own "
+            "The 'objective' and 'delta' parameters of write_report apply when it fits a law; a Fit carries its own "
             "objective. Drop them, or give the law instead of the fit."
         )
+    if objective is not None:  # a name it knows, or an Objective with no settings beside it
+        as_objective(objective, "write_report", delta=1e-3 if delta is None else delta)
 
 
-def _check_law_options(law: Any, weight_growth: Any, candidates: Any) -> None:
+def check_law_options(law: Any, weight_growth: Any, candidates: Any) -> None:
+    """Refuse options that do not apply to ``law`` (a Fit, or a law other than auto)."""
     if isinstance(law, Fit) and weight_growth is not None:
         raise LawfitError(
             "The 'weight_growth' parameter of write_report applies when it fits a law; a Fit carries its own "
@@ -291,15 +229,36 @@ def _positive_number(value: Any) -> bool:
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Running the analyses
+
+
+@dataclass
+class _Results:
+    """The analyses' results, collected before the report says anything about them."""
+
+    fit: Fit
+    runs: Runs
+    settings: dict[str, str]
+    backtest: Backtest | None = None
+    backtest_reason: str = ""
+    backtest_note: str = ""
+    backtest_warnings: list[LawfitWarning] = field(default_factory=list)
+    frontier: Frontier | None = None
+    frontier_reason: str = ""
+    frontier_warnings: list[LawfitWarning] = field(default_factory=list)
+    dense_frontier: Frontier | None = None
+
+
 def _gather(
     runs: Runs,
     law: Law | str | Fit,
     *,
-    bootstrap: int,
+    n_resamples: int,
     seed: int,
     level: float,
     resample: str,
-    loss: str | None,
+    objective: str | Objective | None,
     delta: float | None,
     weight_growth: float | None,
     candidates: Any,
@@ -318,8 +277,8 @@ def _gather(
                 "the runs that were fitted."
             )
         settings["fit"] = "given (a Fit made before the report)"
-        if the_fit.bootstrap is None and bootstrap:
-            the_fit = _bootstrap(the_fit, runs, n_resamples=int(bootstrap), seed=seed, by=resample)
+        if the_fit.bootstrap is None and n_resamples:
+            the_fit = _bootstrap(the_fit, runs, n_resamples=int(n_resamples), seed=seed, resample=resample)
         if the_fit.calibration is None:
             the_fit = calibrate(the_fit, runs)
             settings["forecast intervals"] = "calibrated by the report (the Fit given had no calibration)"
@@ -327,10 +286,10 @@ def _gather(
         the_fit = fit(
             runs,
             law,
-            loss="huber" if loss is None else loss,
+            objective="huber" if objective is None else objective,
             delta=1e-3 if delta is None else delta,
             weight_growth=0.0 if weight_growth is None else weight_growth,
-            bootstrap=int(bootstrap),
+            n_resamples=int(n_resamples),
             seed=seed,
             resample=resample,
             calibrate=True,
@@ -345,9 +304,9 @@ def _gather(
     if the_fit.bootstrap is not None:
         settings["bootstrap"] = the_fit.bootstrap.describe() + f"; intervals at {level:.0%}"
     else:
-        settings["bootstrap"] = "none (bootstrap=0): no standard errors or intervals"
+        settings["bootstrap"] = "none (n_resamples=0): no standard errors or intervals"
     results = _Results(fit=the_fit, runs=runs, settings=settings)
-    _gather_backtest(results, by, cut, holdout, bootstrap, seed, backtest_level, candidates)
+    _gather_backtest(results, by, cut, holdout, n_resamples, seed, backtest_level, candidates)
     _gather_frontier(results, compute, level)
     return results
 
@@ -367,7 +326,7 @@ def _backtest_law(results: _Results, candidates: Any) -> tuple[Law | str, dict[s
             "The fit chose its law among candidates the report was not given, so the back-test fits the chosen law "
             "below its cut instead of choosing again there; give write_report the candidates to back-test the choice."
         )
-    return the_fit.law, {"weight_growth": the_fit.loss.weight_growth}
+    return the_fit.law, {"weight_growth": the_fit.objective_settings.weight_growth}
 
 
 def _gather_backtest(
@@ -375,7 +334,7 @@ def _gather_backtest(
     by: str | None,
     cut: float | None,
     holdout: int | None,
-    bootstrap: int,
+    n_resamples: int,
     seed: int,
     level: float,
     candidates: Any,
@@ -391,12 +350,12 @@ def _gather_backtest(
         if holdout is not None
         else "the largest budgets held out until they make up a fifth of the runs"
     )
-    variance = f", with the law's variance from {bootstrap:,} bootstrap resamples" if bootstrap else ""
+    variance = f", with the law's variance from {n_resamples:,} bootstrap resamples" if n_resamples else ""
     results.settings["back-test"] = (
         f"{split}; forecast intervals at {level:.0%}, calibrated by nested back-tests on the runs below the cut"
         + variance
     )
-    objective = the_fit.loss
+    objective = the_fit.objective_settings
     law, options = _backtest_law(results, candidates)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LawfitWarning)
@@ -407,10 +366,10 @@ def _gather_backtest(
                 by=by,
                 cut=cut,
                 holdout=holdout,
-                n_bootstrap=int(bootstrap),
+                n_resamples=int(n_resamples),
                 level=level,
                 seed=seed,
-                loss=objective.loss,
+                objective=objective.loss,
                 delta=objective.delta,
                 reduction=objective.reduction,
                 **options,
@@ -477,75 +436,37 @@ def _pass_on(found: Sequence[LawfitWarning]) -> None:
         warnings.warn(warning, stacklevel=2)
 
 
-def _warn_again(caught: Sequence[warnings.WarningMessage]) -> None:
-    """Raise again what the report caught: lawfit's warnings once each, others through the caller's filters."""
-    seen = set()
-    for item in caught:
-        warning = item.message
-        if not isinstance(warning, LawfitWarning):
-            warnings.warn_explicit(warning, item.category, item.filename, item.lineno, source=item.source)
-        elif (type(warning), warning.message) not in seen:
-            seen.add((type(warning), warning.message))
-            warnings.warn(warning, stacklevel=3)
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# The page
+# What the report says
 
 
-def _page(results: _Results, *, level: float, title: str | None, command: str | None, max_rows: int) -> str:
-    from ._version import __version__
-
+def document(results: _Results, *, level: float, title: str | None, command: str | None, max_rows: int) -> Report:
+    """The report of ``results``: every text, number and table it shows, and the figures it draws, by name."""
     the_fit = results.fit
-    source = results.runs.source
-    heading = title if title is not None else f"{the_fit.law.name} fitted to {_source_name(source)}"
+    heading = title if title is not None else f"{the_fit.law.name} fitted to {_source_name(results.runs.source)}"
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"lawfit {__version__} · {created}" + (f" · {command}" if command else "")
-    sections = [
-        _section("fit", _fit_body(the_fit, level)),
-        _section("diagnostics", _diagnostics_body(the_fit)),
-        _section("data", _data_body(the_fit, results.runs)),
-        _section("figures", _figures_body(the_fit, results.runs, level)),
-        _section("backtest", _backtest_body(results, max_rows)),
-        _section("forecast", _forecast_body(results, level)),
-        _section("frontier", _frontier_body(results, level)),
-        _section("runs", _runs_body(the_fit, results.runs, max_rows)),
-        _section("about", _about_body(results, created, command)),
-    ]
-    nav = "".join(f'<li><a href="#{key}">{_e(name)}</a></li>' for key, name in _SECTIONS)
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            # Nothing may load or run: no scripts, no fonts, no network; images only as embedded data.
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
-            "style-src 'unsafe-inline'\">",
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f'<meta name="generator" content="lawfit {_e(__version__)}">',
-            f"<title>{_e(heading)}</title>",
-            f"<style>{_CSS}</style>",
-            "</head>",
-            "<body>",
-            "<main>",
-            f"<h1>{_e(heading)}</h1>",
-            f'<p class="meta">{_e(meta)}</p>',
-            _verdict(results),
-            f'<nav aria-label="Contents"><ul>{nav}</ul></nav>',
-            *sections,
-            "</main>",
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
+    bodies = {
+        "fit": _fit_body(the_fit, level),
+        "diagnostics": _diagnostics_body(the_fit),
+        "data": _data_body(the_fit, results.runs),
+        "figures": _figures_body(results, level),
+        "backtest": _backtest_body(results, max_rows),
+        "forecast": _forecast_body(results, level),
+        "frontier": _frontier_body(results, level),
+        "runs": _runs_body(the_fit, results.runs, max_rows),
+        "about": _about_body(results, created, command),
+    }
+    sections = tuple(Section(key, name, tuple(bodies[key])) for key, name in SECTIONS)
+    found = (*the_fit.diagnostics, *results.backtest_warnings, *results.frontier_warnings)
+    said = tuple(dict.fromkeys((type(w).__name__, w.message) for w in found))
+    return Report(heading, meta, __version__, _verdict(results), sections, said)
 
 
 def _source_name(source: str) -> str:
     """What to call the runs in a title: a bundled data set by its name, a file by its name (not the path it was
     installed or read at), a table by what it was."""
-    from . import datasets
+    from .. import datasets
 
     if source.startswith("<"):
         return "the runs of a " + source.strip("<>")
@@ -559,12 +480,7 @@ def _source_name(source: str) -> str:
     return path.name or source
 
 
-def _section(key: str, body: str) -> str:
-    name = dict(_SECTIONS)[key]
-    return f'<section id="{key}">\n<h2>{_e(name)}</h2>\n{body}\n</section>'
-
-
-def _verdict(results: _Results) -> str:
+def _verdict(results: _Results) -> Verdict:
     """The first thing on the page: whether the fit converged, and what should make a reader doubt it."""
     the_fit, bt = results.fit, results.backtest
     points: list[str] = []
@@ -619,12 +535,7 @@ def _verdict(results: _Results) -> str:
             f"Forecast intervals of this fit are uncalibrated: {cal.note}. Beyond the runs it gives intervals for a "
             "new run instead, which do not widen with the distance of extrapolation."
         )
-    items = "".join(f"<li>{_e(point)}</li>" for point in points)
-    return (
-        f'<div class="verdict {kind}" role="status"><p class="headline">{_e(headline)}</p>'
-        + (f"<ul>{items}</ul>" if items else "")
-        + "</div>"
-    )
+    return Verdict(kind, headline, tuple(points))
 
 
 def _chosen(the_fit: Fit) -> Mapping[str, Any] | None:
@@ -667,46 +578,49 @@ def _no_coverage(bt: Backtest) -> str:
     why = cal.note if cal is not None and cal.note else "the fit below the cut was not calibrated"
     return (
         f"the runs below the cut could not calibrate forecast intervals ({why}), and intervals for a new run need "
-        "bootstrap > 0."
+        "n_resamples > 0."
     )
 
 
-def _fit_body(the_fit: Fit, level: float) -> str:
+def _fit_body(the_fit: Fit, level: float) -> list[Block]:
     rows = [
         ("law", f"{the_fit.law.name}: L = {the_fit.law.formula}" if the_fit.law.formula else the_fit.law.name),
         ("runs", f"{the_fit.n_points:,}"),
-        ("objective", f"{the_fit.loss.describe()}: {the_fit.objective:.6e}"),
+        ("objective", f"{the_fit.objective_settings.describe()}: {the_fit.objective:.6e}"),
         ("converged", "yes" if the_fit.converged else "NO"),
-        ("search", f"{the_fit.message} ({the_fit.search.get('n_starts', 0):,} starts)"),
+        ("search", f"{the_fit.message} ({the_fit.search_report.get('n_starts', 0):,} starts)"),
     ]
     if the_fit.bootstrap is not None:
         rows.append(("bootstrap", the_fit.bootstrap.describe()))
     cal = the_fit.calibration
     rows.append(("forecast intervals", cal.describe() if cal is not None else "not calibrated"))
-    parts = [_definitions(rows)]
+    parts: list[Block] = [Facts(tuple(rows))]
     names = list(the_fit.params)
     if the_fit.bootstrap is None:
-        body = [[name, _g(the_fit.params[name], 6)] for name in names]
-        parts.append(_table(["parameter", "value"], body, numeric=(1,)))
-        parts.append('<p class="omitted">No bootstrap: standard errors and intervals need bootstrap &gt; 0.</p>')
+        body = [(name, _g(the_fit.params[name], 6)) for name in names]
+        parts.append(Table(("parameter", "value"), tuple(body), numeric=(1,)))
+        parts.append(Text("No bootstrap: standard errors and intervals need n_resamples > 0.", "omitted"))
     else:
         spreads, intervals = spread_texts(the_fit), the_fit.intervals(level)
         body = [
-            [name, _g(the_fit.params[name], 6), spreads[name], format_interval(*intervals[name], least=4)]
+            (name, _g(the_fit.params[name], 6), spreads[name], format_interval(*intervals[name], least=4))
             for name in names
         ]
-        parts.append(_table(["parameter", "value", "stderr", f"{level:.0%} interval"], body, numeric=(1, 2, 3)))
+        headers = ("parameter", "value", "stderr", f"{level:.0%} interval")
+        parts.append(Table(headers, tuple(body), numeric=(1, 2, 3)))
         if factors(the_fit):
             parts.append(
-                "<p>×/÷ f: the multiplicative standard error of a log-scale parameter, exp of the standard deviation "
-                "of its log draws; the value times or divided by f spans about 68% of the draws.</p>"
+                Text(
+                    "×/÷ f: the multiplicative standard error of a log-scale parameter, exp of the standard deviation "
+                    "of its log draws; the value times or divided by f spans about 68% of the draws."
+                )
             )
     if the_fit.selection is not None:
-        parts.append(_selection(the_fit))
-    return "\n".join(parts)
+        parts += _selection(the_fit)
+    return parts
 
 
-def _selection(the_fit: Fit) -> str:
+def _selection(the_fit: Fit) -> list[Block]:
     """The candidates of ``auto``: how each extrapolated in the nested back-tests, the chosen one marked, and why."""
     rows = the_fit.selection or ()
     chosen = _chosen(the_fit)
@@ -715,34 +629,36 @@ def _selection(the_fit: Fit) -> str:
     if cal is not None and cal.cuts:
         cuts = f" at {cal.by} = " + ", ".join(_g(c, 3) for c in cal.cuts)
     lead = (
-        f"<p>auto fitted each candidate below each of the nested cuts{_e(cuts)} and scored its predictions of the "
-        "runs above the cut: the median |relative error| per cut, averaged over the cuts so that each counts once.</p>"
+        f"auto fitted each candidate below each of the nested cuts{cuts} and scored its predictions of the "
+        "runs above the cut: the median |relative error| per cut, averaged over the cuts so that each counts once."
     )
-    parts = ["<h3>How the law was chosen (auto)</h3>", lead]
+    parts: list[Block] = [Heading("How the law was chosen (auto)"), Text(lead)]
     if chosen is not None:
-        parts.append(f'<p class="chosen-why">{_e(_why_chosen(chosen, rows))}</p>')
+        parts.append(Text(_why_chosen(chosen, rows), "chosen-why"))
     notes = any(row["note"] for row in rows)
-    headers = ["", "candidate", "params", "mean |error|", "max |error|", "median |error| per cut"]
+    headers = ("", "candidate", "params", "mean |error|", "max |error|", "median |error| per cut")
     body = []
     for row in rows:
-        cells = [
+        cells = (
             "chosen" if row["chosen"] else "",
             selection_label(row),
             str(row["n_params"]),
             percent(row["score"]),
             percent(row["max_abs_rel_error"]),
             "  ".join(percent(v) for v in row["per_cut"]) or "–",
-        ]
-        body.append([*cells, row["note"]] if notes else cells)
-    marked = [i for i, row in enumerate(rows) if row["chosen"]]
+        )
+        body.append((*cells, row["note"]) if notes else cells)
+    marked = tuple(i for i, row in enumerate(rows) if row["chosen"])
     caption = f"The {len(rows)} candidates, in the order tried; their back-tests are on these runs"
-    table = _table([*headers, *(["note"] if notes else [])], body, numeric=(2, 3, 4, 5), caption=caption, marked=marked)
-    parts.append(table)
+    headers = (*headers, *(("note",) if notes else ()))
+    parts.append(Table(headers, tuple(body), numeric=(2, 3, 4, 5), caption=caption, marked=marked))
     parts.append(
-        "<p>The choice saw only these runs. How well choosing this way does on runs it never saw is what the "
-        "back-test below measures: it runs the whole choice again on the runs below its cut.</p>"
+        Text(
+            "The choice saw only these runs. How well choosing this way does on runs it never saw is what the "
+            "back-test below measures: it runs the whole choice again on the runs below its cut."
+        )
     )
-    return "\n".join(parts)
+    return parts
 
 
 def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
@@ -761,23 +677,22 @@ def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
     return text + f", against {percent(runner['score'])} for the next best, {selection_label(runner)}."
 
 
-def _diagnostics_body(the_fit: Fit) -> str:
+def _diagnostics_body(the_fit: Fit) -> list[Block]:
     if not the_fit.diagnostics and not the_fit.converged:
-        return "<p>The fit carries no warnings, but its search did not converge: see the verdict above.</p>"
+        return [Text("The fit carries no warnings, but its search did not converge: see the verdict above.")]
     # Identifiability is judged once (lawfit.diagnostics); the pairs figure below colours its panels by the same.
-    pairs = f'<p class="identifiability">{_e(identifiability_summary(the_fit))}</p>'
+    pairs = Text(identifiability_summary(the_fit), "identifiability")
     if not the_fit.diagnostics:
-        return "<p>The fit raised no warnings: it converged and no parameter ended at a bound.</p>\n" + pairs
-    return _warning_list(the_fit.diagnostics) + "\n" + pairs
+        return [Text("The fit raised no warnings: it converged and no parameter ended at a bound."), pairs]
+    return [_warning_list(the_fit.diagnostics), pairs]
 
 
-def _warning_list(found: Sequence[LawfitWarning]) -> str:
-    items = "".join(f'<li><strong class="kind">{_e(type(w).__name__)}</strong>: {_e(w.message)}</li>' for w in found)
-    return f'<ul class="warnings">{items}</ul>'
+def _warning_list(found: Sequence[LawfitWarning]) -> Warnings:
+    return Warnings(tuple((type(w).__name__, w.message) for w in found))
 
 
-def _data_body(the_fit: Fit, runs: Runs) -> str:
-    ranges = the_fit.data.get("ranges", {})
+def _data_body(the_fit: Fit, runs: Runs) -> list[Block]:
+    ranges = the_fit.runs_summary.get("ranges", {})
     rows = [
         ("source", str(runs.source)),
         ("runs", f"{len(runs):,}"),
@@ -787,46 +702,62 @@ def _data_body(the_fit: Fit, runs: Runs) -> str:
         rows.append((f"range of {name}", f"{_g(low, 4)} to {_g(high, 4)}"))
     for name, formula in runs.derived.items():
         rows.append((f"derived {name}", formula))
-    parts = [_definitions(rows)]
+    parts: list[Block] = [Facts(tuple(rows))]
     if runs.notes:
-        parts.append("<h3>Notes</h3>")
-        parts.append("<ul>" + "".join(f"<li>{_e(note)}</li>" for note in runs.notes) + "</ul>")
-    return "\n".join(parts)
+        parts += [Heading("Notes"), Bullets(tuple(runs.notes))]
+    return parts
 
 
-def _figures_body(the_fit: Fit, runs: Runs, level: float) -> str:
-    parts = [
-        _figure(
-            lambda: plot.plot_fit(the_fit, runs, level=level),
+def _quiet_frontier(the_fit: Fit, *runs: Runs | None, level: float) -> Frontier | None:
+    """The frontier a figure of the fit draws, or None when it cannot be found (the figure is drawn without it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LawfitWarning)
+        try:
+            return figure_frontier(the_fit, *runs, level=level)
+        except LawfitError:
+            return None
+
+
+def _figures_body(results: _Results, level: float) -> list[Block]:
+    the_fit, runs = results.fit, results.runs
+    parts: list[Block] = [
+        Plot(
+            "plot_fit",
+            (the_fit, runs),
+            {"level": level, "frontier": _quiet_frontier(the_fit, runs, level=level)},
             "The runs and the fitted law",
             "The runs and the law"
             + (f", with its {level:.0%} bootstrap band" if the_fit.bootstrap is not None else "")
             + ".",
         ),
-        _figure(
-            lambda: plot.plot_residuals(the_fit, runs),
+        Plot(
+            "plot_residuals",
+            (the_fit, runs),
+            {},
             "Residuals of the runs",
             "Residuals of the runs about the law: a trend is structure the law misses.",
         ),
     ]
     if the_fit.bootstrap is None:
-        parts.append(_omitted("the bootstrap pairs, which need bootstrap draws (bootstrap > 0)."))
+        parts.append(Omitted("the bootstrap pairs, which need bootstrap draws (n_resamples > 0)."))
     else:
         parts.append(
-            _figure(
-                lambda: plot.plot_bootstrap_pairs(the_fit),
+            Plot(
+                "plot_bootstrap_pairs",
+                (the_fit,),
+                {},
                 "Bootstrap draws of the parameters, two at a time",
                 "Bootstrap draws of the parameters, two at a time, each panel with its correlation r (of log10 for "
                 "log-scale parameters), coloured as judged in Diagnostics: " + identifiability_summary(the_fit),
             )
         )
-    return "\n".join(parts)
+    return parts
 
 
-def _backtest_body(results: _Results, max_rows: int) -> str:
+def _backtest_body(results: _Results, max_rows: int) -> list[Block]:
     bt = results.backtest
     if bt is None:
-        return _omitted(results.backtest_reason)
+        return [Omitted(results.backtest_reason)]
     runs = results.runs
     scale = runs.column(bt.by)
     train, test = runs.select(scale < bt.cut), runs.select(scale >= bt.cut)
@@ -849,7 +780,7 @@ def _backtest_body(results: _Results, max_rows: int) -> str:
             )
         )
     rows += [
-        ("train fit", f"{state}; {bt.train_fit.loss.describe()}: {bt.train_fit.objective:.6e}"),
+        ("train fit", f"{state}; {bt.train_fit.objective_settings.describe()}: {bt.train_fit.objective:.6e}"),
         ("error", errors),
     ]
     cal = bt.train_fit.calibration
@@ -859,50 +790,56 @@ def _backtest_body(results: _Results, max_rows: int) -> str:
         rows.append(("coverage", _coverage_sentence(bt)))
     else:
         rows.append(("coverage", f"not measured: {_no_coverage(bt)}"))
-    parts = [_definitions(rows)]
+    parts: list[Block] = [Facts(tuple(rows))]
     if results.backtest_note:
-        parts.append(f'<p class="caveat">{_e(results.backtest_note)}</p>')
+        parts.append(Text(results.backtest_note, "caveat"))
     if bt.coverage is not None and bt.coverage < bt.level - _DOUBT_MARGIN:
         text = _too_few_covered(bt)
-        parts.append(f'<p class="caveat">{_e(text[0].upper() + text[1:])}</p>')
+        parts.append(Text(text[0].upper() + text[1:], "caveat"))
     if results.backtest_warnings:
-        parts.append("<p>Warnings raised by the back-test:</p>" + _warning_list(results.backtest_warnings))
+        parts += [Text("Warnings raised by the back-test:"), _warning_list(results.backtest_warnings)]
+    # Without the train fit's draws: this figure is about the held-out runs, and a band of the frontier would cost a
+    # frontier per draw (many seconds for a law without a closed-form optimum).
+    train_fit = replace(bt.train_fit, bootstrap=None)
     parts.append(
-        _figure(
-            # Without the train fit's draws: this figure is about the held-out runs, and a band of the frontier would
-            # cost a frontier per draw (many seconds for a law without a closed-form optimum).
-            lambda: plot.plot_fit(replace(bt.train_fit, bootstrap=None), train, held_out=test),
+        Plot(
+            "plot_fit",
+            (train_fit, train),
+            {"held_out": test, "frontier": _quiet_frontier(train_fit, train, test, level=0.9)},
             "The law fitted below the cut, with the held-out runs",
             "The law fitted on the runs below the cut (filled), and the held-out runs beyond it (hollow).",
         )
     )
-    parts.append(_held_out_table(bt, max_rows))
-    return "\n".join(parts)
+    parts += _held_out_table(bt, max_rows)
+    return parts
 
 
-def _forecast_body(results: _Results, level: float) -> str:
+def _forecast_body(results: _Results, level: float) -> list[Block]:
     """How the forecast intervals were calibrated, their width at a few distances, and the figure of error against
     distance with the back-test's held-out runs."""
     the_fit, bt = results.fit, results.backtest
     cal = the_fit.calibration
     if cal is None:
-        return _omitted("the forecast intervals: the fit was not calibrated.")
+        return [Omitted("the forecast intervals: the fit was not calibrated.")]
     if not cal.calibrated:
-        return (
-            f'<p class="caveat">{_e(f"The forecast intervals of this fit are uncalibrated: {cal.note}.")} Beyond the '
-            "runs it gives intervals for a new run instead (the law's bootstrap uncertainty plus the runs' scatter), "
-            "which do not widen with the distance of extrapolation.</p>\n"
-            + _omitted("the figure of forecast error against distance of extrapolation, which needs a calibration.")
-        )
+        return [
+            Text(
+                f"The forecast intervals of this fit are uncalibrated: {cal.note}. Beyond the runs it gives intervals "
+                "for a new run instead (the law's bootstrap uncertainty plus the runs' scatter), which do not widen "
+                "with the distance of extrapolation.",
+                "caveat",
+            ),
+            Omitted("the figure of forecast error against distance of extrapolation, which needs a calibration."),
+        ]
     fig_level = bt.level if bt is not None else 0.9
     lead = (
-        "<p>A law fitted to small runs errs more the further it extrapolates. lawfit measured how much on these "
-        f"runs: it cut them at {len(cal.cuts)} scales of {_e(cal.by)}, fitted the law below each cut and predicted the "
-        f"runs above it. The spread of those log errors grows with the distance d, in decades of {_e(cal.by)} beyond "
+        "A law fitted to small runs errs more the further it extrapolates. lawfit measured how much on these "
+        f"runs: it cut them at {len(cal.cuts)} scales of {cal.by}, fitted the law below each cut and predicted the "
+        f"runs above it. The spread of those log errors grows with the distance d, in decades of {cal.by} beyond "
         "the largest fitted run, as s(d) = sqrt(s0² + (k d)²); a forecast interval is the prediction times "
         "exp([q_lo, q_hi] s(d)), with the quantiles of the back-tests' errors over s(d), widened until each cut's "
         "runs were covered from the cuts below it. With bootstrap draws, the law's own variance at the target is "
-        "added to s(d)².</p>"
+        "added to s(d)²."
     )
     levels = sorted({fig_level, level})
     quantiles = {lv: cal.quantiles(lv) for lv in levels}
@@ -913,21 +850,25 @@ def _forecast_body(results: _Results, level: float) -> str:
             for lv in levels
         ),
     ]
-    headers = ["decades beyond", f"{cal.by}", *(f"{percent(lv, 0)} interval, % of the prediction" for lv in levels)]
+    headers = ("decades beyond", f"{cal.by}", *(f"{percent(lv, 0)} interval, % of the prediction" for lv in levels))
     body = []
     for d in _DISTANCES:
-        cells: list[str | tuple[str, str]] = [f"{d:g}", _g(cal.top * 10.0**d, 4)]
+        cells: list[Cell] = [f"{d:g}", _g(cal.top * 10.0**d, 4)]
         for lv in levels:
             q_low, q_high = quantiles[lv]
             s = float(cal.spread(d))
             cells.append(f"{_bound(q_low, s)} to {_bound(q_high, s)}")
-        body.append(cells)
+        body.append(tuple(cells))
     caption = (
         f"Where a run beyond the largest fitted one ({cal.by} = {_g(cal.top, 4)}) should land, as % above or below "
         "the prediction, before the law's bootstrap variance at a target widens it a little (the figure below shows "
         "the prediction's error, (predicted - actual) / actual, of the opposite sign)"
     )
-    parts = [lead, _definitions(rows), _table(headers, body, numeric=tuple(range(len(headers))), caption=caption)]
+    parts: list[Block] = [
+        Text(lead),
+        Facts(tuple(rows)),
+        Table(headers, tuple(body), numeric=tuple(range(len(headers))), caption=caption),
+    ]
     held = ""
     if bt is not None:
         held = (
@@ -940,18 +881,20 @@ def _forecast_body(results: _Results, level: float) -> str:
         "the law the other cuts chose, fitted below it" if the_fit.selection is not None else "the law fitted below it"
     )
     parts.append(
-        _figure(
-            lambda: plot.plot_calibration(the_fit, bt, level=fig_level),
+        Plot(
+            "plot_calibration",
+            (the_fit, bt),
+            {"level": fig_level},
             "Forecast error against distance of extrapolation",
             f"The errors of the nested back-tests inside the runs (points, one colour per cut: {fitted}) against "
             f"their distance beyond the largest fitted run, and the {percent(fig_level, 0)} forecast interval they "
             "calibrate (grey band; intervals at single targets add the law's bootstrap variance)." + held,
         )
     )
-    return "\n".join(parts)
+    return parts
 
 
-def _held_out_table(bt: Backtest, max_rows: int) -> str:
+def _held_out_table(bt: Backtest, max_rows: int) -> list[Block]:
     """All the held-out runs: the worst miss and the largest run first (the ones the verdict and the forecast
     hinge on), then the rest by scale; beyond ``max_rows`` rows the rest are folded, never left out."""
     table = bt.table
@@ -965,7 +908,7 @@ def _held_out_table(bt: Backtest, max_rows: int) -> str:
         "covered": ("covered", lambda v: "yes" if v else "no"),
     }
     columns = [formats.get(name, (str(name), lambda v: _g(v, 4))) for name in table.columns]
-    headers = ["", *(header for header, _ in columns)]
+    headers = ("", *(header for header, _ in columns))
     numeric = tuple(i + 1 for i, name in enumerate(table.columns) if name not in ("run", "covered"))
     order = list(range(len(table)))
     first: dict[int, str] = {}
@@ -977,33 +920,29 @@ def _held_out_table(bt: Backtest, max_rows: int) -> str:
         first[largest] = "worst miss, largest" if largest in first else "largest"
     order = [*first, *(i for i in order if i not in first)]
     rows = list(table.itertuples(index=False))
-    body = [[first.get(i, ""), *(fmt(value) for (_, fmt), value in zip(columns, rows[i], strict=True))] for i in order]
-    if len(body) <= max(max_rows, len(first)):
-        caption = f"The {len(table)} held-out runs: the worst miss and the largest first, then by {bt.by}"
-        return _table(headers, body, numeric=numeric, caption=caption)
-    shown = max(max_rows, len(first))
+    body = [(first.get(i, ""), *(fmt(value) for (_, fmt), value in zip(columns, rows[i], strict=True))) for i in order]
     caption = f"The {len(table)} held-out runs: the worst miss and the largest first, then by {bt.by}"
-    head = _table(headers, body[:shown], numeric=numeric, caption=caption)
-    rest = _table(headers, body[shown:], numeric=numeric)
-    return (
-        f"{head}\n<details><summary>The other {len(body) - shown} held-out runs, by {_e(bt.by)}</summary>\n"
-        f"{rest}\n</details>"
-    )
+    if len(body) <= max(max_rows, len(first)):
+        return [Table(headers, tuple(body), numeric=numeric, caption=caption)]
+    shown = max(max_rows, len(first))
+    head = Table(headers, tuple(body[:shown]), numeric=numeric, caption=caption)
+    rest = Table(headers, tuple(body[shown:]), numeric=numeric)
+    return [head, Folded(f"The other {len(body) - shown} held-out runs, by {bt.by}", rest)]
 
 
-def _frontier_body(results: _Results, level: float) -> str:
+def _frontier_body(results: _Results, level: float) -> list[Block]:
     frontier = results.frontier
     if frontier is None:
-        return _omitted(results.frontier_reason)
+        return [Omitted(results.frontier_reason)]
     with_draws = bool(frontier.draws)
-    headers = ["C (FLOPs)", "N*", "D*", "D*/N*", "loss", "N* exponent"]
+    headers = ("C (FLOPs)", "N*", "D*", "D*/N*", "loss", "N* exponent")
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if with_draws:
         names = ("N", "D", "tokens_per_param", "loss", "N_exponent")
         intervals = {name: frontier.interval(name) for name in names if name in frontier.draws}
     body = []
     for i in range(frontier.C.size):
-        cells: list[str | tuple[str, str]] = [_g(frontier.C[i], 4)]
+        cells: list[Cell] = [_g(frontier.C[i], 4)]
         for name, digits in (("N", 4), ("D", 4), ("tokens_per_param", 4), ("loss", 5), ("N_exponent", 4)):
             value = _g(frontier.value(name)[i], digits)
             if name in intervals:
@@ -1011,47 +950,49 @@ def _frontier_body(results: _Results, level: float) -> str:
                 cells.append((value, f"[{_g(low[i], digits)}, {_g(high[i], digits)}]"))
             else:
                 cells.append(value)
-        body.append(cells)
+        body.append(tuple(cells))
     intervals_note = f"; {level:.0%} bootstrap intervals under each value" if with_draws else "; no intervals"
     lead = (
-        f"<p>The compute-optimal allocation under {_e(frontier.law)}, {_e(frontier.cost)}: for each budget, the "
-        f"parameters N* and tokens D* with the lowest predicted loss{intervals_note}.</p>"
+        f"The compute-optimal allocation under {frontier.law}, {frontier.cost}: for each budget, the "
+        f"parameters N* and tokens D* with the lowest predicted loss{intervals_note}."
     )
-    parts = [lead, _table(headers, body, numeric=(0, 1, 2, 3, 4, 5))]
+    parts: list[Block] = [Text(lead), Table(headers, tuple(body), numeric=(0, 1, 2, 3, 4, 5))]
     if results.frontier_warnings:
-        parts.append("<p>Warnings raised by the frontier:</p>" + _warning_list(results.frontier_warnings))
+        parts += [Text("Warnings raised by the frontier:"), _warning_list(results.frontier_warnings)]
     if results.dense_frontier is not None:
         dense = results.dense_frontier
         largest = float(np.max(_compute_of(results.runs)))
         parts.append(
-            _figure(
-                lambda: plot.plot_frontier(dense, level=level, largest_compute=largest),
+            Plot(
+                "plot_frontier",
+                (dense,),
+                {"level": level, "largest_compute": largest},
                 "The compute-optimal frontier",
                 "N* and D* against compute"
                 + (f", with {level:.0%} bootstrap bands (dashed edges)" if dense.draws else "")
                 + f"; the dotted line marks the largest run (C = {largest:.3g} FLOPs), beyond it the law extrapolates.",
             )
         )
-    return "\n".join(parts)
+    return parts
 
 
-def _runs_body(the_fit: Fit, runs: Runs, max_rows: int) -> str:
+def _runs_body(the_fit: Fit, runs: Runs, max_rows: int) -> list[Block]:
     law = the_fit.law
     shown = runs.select(np.arange(min(max_rows, len(runs)))) if max_rows > 0 else None
     if shown is None:
-        return _omitted("the runs table (max_rows=0).")
+        return [Omitted("the runs table (max_rows=0).")]
     target = law.target
     y = shown.column(target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtrapolationWarning)
         predicted = np.asarray(law.predict(the_fit.params, **shown.inputs(law.inputs)), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if the_fit.loss.in_log_space and np.all(y > 0) and np.all(predicted > 0):
+        if the_fit.objective_settings.in_log_space and np.all(y > 0) and np.all(predicted > 0):
             residual, residual_name = np.log(y / predicted), f"ln({target} / law)"
         else:
             residual, residual_name = y - predicted, f"{target} - law"
     sizes = [name for name in ("N", "D", "C", "U") if name in shown.columns and (name != "U" or "U" in law.inputs)]
-    headers = ["#", *(["run"] if "run" in shown.columns else []), *sizes, target, "law", residual_name]
+    headers = ("#", *(["run"] if "run" in shown.columns else []), *sizes, target, "law", residual_name)
     table = shown.table
     body = []
     for i in range(len(shown)):
@@ -1060,7 +1001,7 @@ def _runs_body(the_fit: Fit, runs: Runs, max_rows: int) -> str:
             cells.append(str(table["run"].iloc[i]))
         cells += [_g(table[name].iloc[i], 4) for name in sizes]
         cells += [_g(y[i], 5), _g(predicted[i], 5), f"{residual[i]:+.4f}"]
-        body.append(cells)
+        body.append(tuple(cells))
     first = 2 if "run" in shown.columns else 1
     numeric = (0, *range(first, len(headers)))
     caption = (
@@ -1068,89 +1009,22 @@ def _runs_body(the_fit: Fit, runs: Runs, max_rows: int) -> str:
         if len(shown) < len(runs)
         else f"All {len(runs)} runs, in the order given"
     )
-    return _table(headers, body, numeric=numeric, caption=caption)
+    return [Table(headers, tuple(body), numeric=numeric, caption=caption)]
 
 
-def _about_body(results: _Results, created: str, command: str | None) -> str:
-    from ._version import __version__
-
+def _about_body(results: _Results, created: str, command: str | None) -> list[Block]:
     rows = [
         ("lawfit", __version__),
         ("created", created),
         ("command", command or "lawfit.report.write_report (Python)"),
         ("python", platform.python_version()),
-        ("objective", results.fit.loss.describe()),
+        ("objective", results.fit.objective_settings.describe()),
         *results.settings.items(),
     ]
-    return _definitions(rows) + (
-        "\n<p>This page is self-contained: its figures are embedded, and it loads nothing and runs no script.</p>"
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Pieces of HTML: every text passes through _e
-
-
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _definitions(rows: Sequence[tuple[str, str]]) -> str:
-    items = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in rows)
-    return f'<dl class="facts">{items}</dl>'
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str | tuple[str, str]]],
-    *,
-    numeric: Sequence[int] = (),
-    caption: str | None = None,
-    marked: Sequence[int] = (),
-) -> str:
-    """A table of plain-text cells; a cell ``(value, note)`` shows the note in small type below the value; the rows
-    ``marked`` stand out."""
-    right = set(numeric)
-
-    def cell(tag: str, i: int, content: str | tuple[str, str]) -> str:
-        if isinstance(content, tuple):
-            inner = f'{_e(content[0])}<span class="sub">{_e(content[1])}</span>'
-        else:
-            inner = _e(content)
-        return f'<{tag} class="num">{inner}</{tag}>' if i in right else f"<{tag}>{inner}</{tag}>"
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
-    body = "".join(
-        ('<tr class="marked">' if r in marked else "<tr>")
-        + "".join(cell("td", i, c) for i, c in enumerate(row))
-        + "</tr>"
-        for r, row in enumerate(rows)
-    )
-    top = f"<caption>{_e(caption)}</caption>" if caption else ""
-    return f'<div class="scroll"><table>{top}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _omitted(reason: str) -> str:
-    return f'<p class="omitted">Left out: {_e(reason)}</p>'
-
-
-def _figure(draw: Callable[[], Figure], alt: str, caption: str) -> str:
-    """A figure as an SVG embedded in an <img>: sharp, no fonts (text as paths), and inert (an image runs nothing)."""
-    import matplotlib
-
-    try:
-        fig = draw()
-    except LawfitError as exc:
-        return _omitted(f"{alt.lower()}: {exc}")
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "lawfit"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    width, height = (round(v * _DPI) for v in fig.get_size_inches())
-    return (
-        f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{_e(alt)}" width="{width}" height="{height}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
+    return [
+        Facts(tuple(rows)),
+        Text("This page is self-contained: its figures are embedded, and it loads nothing and runs no script."),
+    ]
 
 
 def _g(value: Any, digits: int) -> str:
@@ -1170,44 +1044,3 @@ def _multiplier(q: float) -> str:
 
 def _runs(count: int, what: str) -> str:
     return f"{count} {what}{'' if count == 1 else 's'}"
-
-
-_CSS = """
-:root { color-scheme: light; }
-body { margin: 0; background: #fff; color: #1f2328;
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 24px 32px 64px; }
-h1 { font-size: 1.6em; margin: 0 0 4px; overflow-wrap: anywhere; }
-h2 { font-size: 1.3em; margin: 2em 0 .6em; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
-h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
-.meta { color: #59636e; margin: 0 0 12px; overflow-wrap: anywhere; }
-nav ul { list-style: none; padding: 0; margin: 12px 0; display: flex; flex-wrap: wrap; gap: 4px 18px; }
-a { color: #0969da; }
-.verdict { border-left: 6px solid; border-radius: 4px; padding: 10px 16px; margin: 16px 0; }
-.verdict .headline { font-size: 1.15em; font-weight: 600; margin: 0; }
-.verdict ul { margin: 6px 0 0; padding-left: 20px; }
-.verdict.ok { border-color: #1a7f37; background: #dafbe1; }
-.verdict.doubt { border-color: #9a6700; background: #fff8c5; }
-.verdict.fail { border-color: #cf222e; background: #ffebe9; }
-.verdict.fail .headline { color: #a40e26; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 16px; }
-dl.facts dt { color: #59636e; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: .9em; }
-caption { text-align: left; color: #59636e; padding: 4px 0; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #e6e9ed; text-align: left; vertical-align: top; }
-th { border-bottom: 2px solid #d0d7de; }
-tr.marked td { font-weight: 600; background: #ddf4ff; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .95em; }
-ul.warnings li { margin: 4px 0; }
-.kind { color: #9a6700; }
-.caveat { border-left: 4px solid #9a6700; background: #fff8c5; padding: 6px 12px; }
-.omitted { color: #59636e; font-style: italic; }
-.sub { display: block; color: #59636e; font-size: .85em; }
-figure { margin: 16px 0 24px; }
-figure img { display: block; max-width: 100%; height: auto; }
-figcaption { color: #59636e; font-size: .9em; margin-top: 4px; }
-@media print { nav { display: none; } main { max-width: none; padding: 0; } section { break-inside: avoid-page; } }
-"""
