@@ -74,7 +74,7 @@ def test_bootstrap_reports_its_refits(monkeypatch, chinchilla_fit, chinchilla_24
 
 
 def test_bad_setting() -> None:
-    with pytest.raises(ValueError, match="True, False or None"):
+    with pytest.raises(lawfit.LawfitError, match="must be True, False or None"):
         set_progress("yes")  # type: ignore[arg-type]
 
 

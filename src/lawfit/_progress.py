@@ -26,7 +26,11 @@ def set_progress(enabled: bool | None = None, *, delay: float = 1.0) -> None:
     >>> set_progress(False); set_progress(None)
     """
     if enabled not in (True, False, None):
-        raise ValueError(f"set_progress takes True, False or None. Got {enabled!r}.")
+        from .errors import LawfitError
+
+        raise LawfitError(
+            f"The 'enabled' parameter of set_progress must be True, False or None. Got {enabled!r} instead."
+        )
     _SETTINGS.update(enabled=enabled, delay=float(delay))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import uncertainty as _unc
-from ._checks import RESAMPLES, check, renamed
+from ._checks import RESAMPLES, constrained, renamed
 from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT
 from .errors import LawfitError
@@ -106,6 +106,7 @@ class Chain:
 
 
 @renamed(bootstrap="n_resamples")
+@constrained(n_resamples=RESAMPLES)
 def chain(
     data: Runs | Any,
     loss_law: Law | str = "chinchilla",
@@ -137,7 +138,6 @@ def chain(
         Keywords of :func:`lawfit.fit` for each fit, e.g. ``{"objective": "mse"}`` for the metric fit as Gadre et al.
         fit it (least squares on the error).
     """
-    check(n_resamples, RESAMPLES, "n_resamples", "chain")
     runs = load_runs(data, columns=columns)
     if isinstance(metric_law, str) and metric_law == "downstream":
         from .laws import get_law

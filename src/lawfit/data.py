@@ -225,15 +225,15 @@ def _unit_factor(text: str, name: str) -> float | None:
     return None
 
 
-def _split_unit(label: Any) -> tuple[str, float | None, str]:
+def split_unit(label: Any) -> tuple[str, float | None, str]:
     """A header as (name without its unit, factor, unit as written): 'Params (M)' -> ('Params', 1e6, 'M').
 
     The unit is in brackets anywhere, or a last word after a separator ("tokens_B", "N_millions", "n_in_billions").
     Whether it applies is decided by the caller: only sizes (N, D, C, U) have units.
 
-    >>> _split_unit("Params (M)"), _split_unit("N_millions"), _split_unit("tokens_in_billions")
+    >>> split_unit("Params (M)"), split_unit("N_millions"), split_unit("tokens_in_billions")
     (('Params', 1000000.0, 'M'), ('N', 1000000.0, 'millions'), ('tokens', 1000000000.0, 'billions'))
-    >>> _split_unit("train/loss")
+    >>> split_unit("train/loss")
     ('train/loss', None, '')
     """
     text = str(label)
@@ -256,7 +256,7 @@ def _split_unit(label: Any) -> tuple[str, float | None, str]:
 def _size_alias(label: Any) -> tuple[str | None, float | None, str]:
     """The canonical name a header means, with the factor and text of its unit when it is a size with a unit."""
     name = _ALIAS_TO_NAME.get(_normalize(label))
-    stem, factor, unit = _split_unit(label)
+    stem, factor, unit = split_unit(label)
     if name is None and factor is not None and _ALIAS_TO_NAME.get(_normalize(stem)) in _UNIT_SIZES:
         name = _ALIAS_TO_NAME[_normalize(stem)]
     if name not in _UNIT_SIZES or factor is None:
@@ -1043,7 +1043,7 @@ def _resolve_columns(
     for name, label in mapping.items():
         factor, unit = None, ""
         if name in _UNIT_SIZES:
-            _, factor, unit = _split_unit(label)
+            _, factor, unit = split_unit(label)
             if factor == _PF_DAY and name != "C":
                 factor = None
         if factor is not None:

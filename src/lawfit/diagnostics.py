@@ -148,7 +148,7 @@ def identifiability_summary(fit: Any) -> str:
             f"{IDENTIFIABILITY_THRESHOLD:g}), judged from the objective's curvature at the optimum (no bootstrap "
             "draws)."
         )
-    log_mask = np.array([p.scale == "log" for p in fit.law.params])
+    log_mask = fit.law.log_mask
     corr = draw_correlations(usable_draws(fit.bootstrap), log_mask)
     found: dict[str, list[str]] = {"not identifiable": [], "strongly correlated": []}
     for i in range(len(names)):
@@ -187,7 +187,7 @@ def fit_diagnostics(law: Any, result: Any, *, draws: np.ndarray | None = None) -
                 params=list(result.at_bounds),
             )
         )
-    log_mask = np.array([p.scale == "log" for p in law.params])
+    log_mask = law.log_mask
     # Curvature away from an optimum says nothing about identifiability: without convergence, only draws count.
     hessian = result.hessian if result.converged else None
     warning = identifiability(law.param_names, log_mask, hessian=hessian, draws=draws)

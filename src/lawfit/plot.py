@@ -309,7 +309,7 @@ def plot_bootstrap_pairs(fit: Fit, params: Sequence[str] | None = None) -> Figur
     index = [fit.law.param_names.index(n) for n in names]
     # The draws and correlations the identifiability warning and the report's text judge by, so all say the same.
     judged = usable_draws(fit.bootstrap)
-    log_mask = np.array([p.scale == "log" for p in fit.law.params])
+    log_mask = fit.law.log_mask
     corr = draw_correlations(judged, log_mask)[np.ix_(index, index)]
     draws = judged[:, index]
     draws = draws[np.all(np.isfinite(draws), axis=1)]

@@ -97,7 +97,7 @@ class SearchResult:
 
 
 def transforms(law: Law) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    log_mask = np.array([p.scale == "log" for p in law.params])
+    log_mask = law.log_mask
     bounds = np.array([p.internal_bounds for p in law.params], dtype=np.float64)
     return log_mask, bounds[:, 0], bounds[:, 1]
 

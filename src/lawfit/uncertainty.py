@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import RESAMPLES, Options, check, check_level, renamed, warn_deprecated
+from ._checks import RESAMPLES, SEED, Options, check_level, constrained, renamed, warn_deprecated
 from ._records import Fields
 from .errors import LawfitError, LawfitWarning
 from .search import MEMORY_BUDGET, SearchOptions, refit
@@ -173,6 +173,7 @@ def max_resamples(n_params: int) -> int:
 
 
 @renamed(by="resample", options="search_options")
+@constrained(n_resamples=RESAMPLES, resample=Options("run", "group"), seed=SEED)
 def bootstrap(
     fit: Fit,
     data: Any,
@@ -216,8 +217,6 @@ def bootstrap(
     """
     from .data import load_runs
 
-    check(n_resamples, RESAMPLES, "n_resamples", "bootstrap")
-    check(resample, Options("run", "group"), "resample", "bootstrap")
     runs = load_runs(data, columns=columns)
     if len(runs) != fit.n_points:
         raise LawfitError(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import RESAMPLES_OR_NONE, SEED, Integer, Real, check, check_level, percent, renamed
+from ._checks import RESAMPLES_OR_NONE, SEED, Integer, Real, check, check_level, constrained, percent, renamed
 from ._progress import Progress
 from ._records import jsonable as _jsonable
 from .calibration import BUDGET_RTOL, budgets_for_share
@@ -292,6 +292,7 @@ class Comparison:
 
 
 @renamed(n_bootstrap="n_resamples", bootstrap="n_resamples", loss="objective")
+@constrained(n_resamples=RESAMPLES_OR_NONE, seed=SEED)
 def backtest(
     data: Runs | Any,
     law: Law | str,
@@ -352,9 +353,7 @@ def backtest(
     (3, '3.22e+21')
     """
     check_split(by, cut, holdout, "backtest")
-    check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", "backtest")
     check_level(level, where="backtest")
-    check(seed, SEED, "seed", "backtest")
     law_options = {k: v for k, v in fit_options.items() if k not in _FIT_KEYWORDS}
     fit_kwargs = {k: v for k, v in fit_options.items() if k in _FIT_KEYWORDS}
     runs = load_runs(data, columns=fit_kwargs.pop("columns", None))

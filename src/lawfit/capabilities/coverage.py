@@ -53,13 +53,13 @@ _POSITIVE = Real(0, math.inf, closed="neither")
 _DEFAULT_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
 
-def _frozen(values: Any, dtype: Any = np.float64) -> np.ndarray:
+def frozen(values: Any, dtype: Any = np.float64) -> np.ndarray:
     array = np.array(values, dtype=dtype)
     array.flags.writeable = False
     return array
 
 
-def _quantiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+def quantile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return low, high
 
@@ -68,7 +68,7 @@ def _quantiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]
 # Checks of counts and of k
 
 
-def _whole(values: Any, name: str, where: str) -> np.ndarray:
+def whole_counts(values: Any, name: str, where: str) -> np.ndarray:
     """``values`` as a 1-D int64 array of whole numbers >= 0, else one clear error."""
     array = np.atleast_1d(np.asarray(values))
     if array.ndim != 1:
@@ -92,7 +92,7 @@ def _whole(values: Any, name: str, where: str) -> np.ndarray:
 
 def _counts(n: Any, c: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-problem samples ``n`` (>= 1) and correct ``c`` (0..n), checked, as int64 arrays."""
-    n_, c_ = _whole(n, "n", where), _whole(c, "c", where)
+    n_, c_ = whole_counts(n, "n", where), whole_counts(c, "c", where)
     if n_.shape != c_.shape:
         raise DataError(f"{where} needs one n and one c per problem. Got {n_.size} values of n and {c_.size} of c.")
     if n_.size == 0:
@@ -257,14 +257,14 @@ def coverage_curve(
     if n_resamples:
         rng = np.random.default_rng(seed)
         weights = rng.multinomial(n_.size, np.full(n_.size, 1.0 / n_.size), size=n_resamples) / n_.size
-        low, high = _quantiles(weights @ per_problem, level)
+        low, high = quantile_interval(weights @ per_problem, level)
     else:
         low = high = np.full(ks.size, np.nan)
     return CoverageCurve(
-        _frozen(ks, np.int64),
-        _frozen(coverage),
-        _frozen(low),
-        _frozen(high),
+        frozen(ks, np.int64),
+        frozen(coverage),
+        frozen(low),
+        frozen(high),
         level,
         int(n_.size),
         n_resamples,
@@ -632,14 +632,14 @@ def forecast_coverage(
             chance = _posterior_coverage(thetas[start : start + 64], nf, cf, ks)  # (rows, problems, k)
             solved = rng.random(chance.shape) < chance
             draws[start : start + 64] = solved.mean(axis=1)
-        low, high = _quantiles(draws, level)
+        low, high = quantile_interval(draws, level)
     else:
         low = high = np.full(ks.size, np.nan)
     return CoverageForecast(
-        _frozen(ks, np.int64),
-        _frozen(coverage),
-        _frozen(low),
-        _frozen(high),
+        frozen(ks, np.int64),
+        frozen(coverage),
+        frozen(low),
+        frozen(high),
         distribution,
         level,
         int(n_.size),
@@ -783,12 +783,12 @@ def compute_matched(
             forecast[i, beyond] = True
     best = tuple(models[i] for i in np.argmax(coverage, axis=0))
     return ComputeMatched(
-        _frozen(budgets),
+        frozen(budgets),
         models,
-        _frozen(flops),
-        _frozen(samples, np.int64),
-        _frozen(coverage),
-        _frozen(forecast, bool),
+        frozen(flops),
+        frozen(samples, np.int64),
+        frozen(coverage),
+        frozen(forecast, bool),
         best,
     )
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from .._checks import Instance, Integer, Options, Real, check, check_level, constrained
 from .._lazy import pandas as pd
-from ..data import COLUMN_ALIASES, _split_unit, listing, match_columns, read_table
+from ..data import COLUMN_ALIASES, listing, match_columns, read_table, split_unit
 from ..errors import ConvergenceWarning, DataError, LawfitError
 
 __all__ = [
@@ -306,7 +306,7 @@ def load_benchmarks(
             sizes[role] = np.full(len(model), np.nan)
             continue
         label = mapping[role]
-        factor = _split_unit(label)[1] or 1.0
+        factor = split_unit(label)[1] or 1.0
         sizes[role] = _numbers(frame, label, origin, role) * factor
         unit = f" (x {factor:.0e})" if factor != 1.0 else ""
         notes.append(f"Read {role} ({_MEANING[role]}) from column {label!r}{unit}.")

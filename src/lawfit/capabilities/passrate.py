@@ -22,7 +22,7 @@ import numpy as np
 
 from .._checks import Integer, check_level, constrained
 from ..errors import DataError, LawfitError
-from .coverage import _frozen, _quantiles, _whole
+from .coverage import frozen, quantile_interval, whole_counts
 
 __all__ = ["PassRateLaw", "PassRates", "fit_pass_rate_law", "pass_rate", "pass_rates"]
 
@@ -44,7 +44,7 @@ def _exact(successes: np.ndarray, attempts: np.ndarray, level: float, until: boo
 
 
 def _check_pairs(successes: Any, attempts: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
-    s, t = _whole(successes, "successes", where), _whole(attempts, "attempts", where)
+    s, t = whole_counts(successes, "successes", where), whole_counts(attempts, "attempts", where)
     if s.shape != t.shape:
         raise DataError(f"{where} needs one count of successes per count of attempts. Got {s.size} and {t.size}.")
     if (t == 0).any():
@@ -261,20 +261,20 @@ def pass_rates(
         if np.ptp(sizes[rows]) > 1e-9 * sizes[rows].max():
             raise DataError(f"Model {model!r} has more than one {x} in the table from {origin.described}: give one.")
         xs.append(sizes[rows][0])
-        per_model.append((_frozen(s_all[rows], np.int64), _frozen(t_all[rows], np.int64)))
+        per_model.append((frozen(s_all[rows], np.int64), frozen(t_all[rows], np.int64)))
     s_sum = np.array([s.sum() for s, _ in per_model])
     t_sum = np.array([t.sum() for _, t in per_model])
     rate, low, high = pass_rate(s_sum, t_sum, level=level, until=until)
     return PassRates(
         models,
-        _frozen(xs),
+        frozen(xs),
         x,
-        _frozen(s_sum, np.int64),
-        _frozen(t_sum, np.int64),
-        _frozen(rate),
-        _frozen(low),
-        _frozen(high),
-        _frozen([np.mean(s / t) for s, t in per_model]),
+        frozen(s_sum, np.int64),
+        frozen(t_sum, np.int64),
+        frozen(rate),
+        frozen(low),
+        frozen(high),
+        frozen([np.mean(s / t) for s, t in per_model]),
         tuple(per_model),
         until,
         level,
@@ -325,7 +325,7 @@ class PassRateLaw:
         if not len(self.draws):
             return rate, np.full_like(rate, np.nan), np.full_like(rate, np.nan)
         curves = np.exp(self.draws[:, :1] + self.draws[:, 1:] * np.log(values)[None, :])
-        low, high = _quantiles(curves, self.level)
+        low, high = quantile_interval(curves, self.level)
         return rate, low, high
 
     def to_dict(self) -> dict[str, Any]:
@@ -414,7 +414,7 @@ def fit_pass_rate_law(rates: PassRates, *, level: float = 0.9, n_resamples: int 
         draws[r] = (qr[0] - qr[1] * center, qr[1])
     log_a, b = float(q[0] - q[1] * center), float(q[1])
     if n_resamples:
-        lows, highs = _quantiles(draws, level)
+        lows, highs = quantile_interval(draws, level)
     else:
         lows = highs = np.full(2, np.nan)
     draws.flags.writeable = False

@@ -167,7 +167,7 @@ def _internal(law: Law, values: np.ndarray) -> np.ndarray:
     return np.clip(z, np.maximum(lower, -700.0), np.minimum(upper, 700.0))
 
 
-def _split(law: Law) -> tuple[np.ndarray, np.ndarray]:
+def split_params(law: Law) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the law's linear and other parameters."""
     linear = set(LINEAR.get(str(law.spec.get("builtin", "")), ()))
     lin = np.array([i for i, p in enumerate(law.params) if p.name in linear], dtype=int)
@@ -184,7 +184,7 @@ def _search_program(
 
     residual = _residual_fn(law, objective)
     lm = _levenberg_marquardt(residual, options.max_steps, options.rtol if rtol is None else rtol)
-    lin, rest = _split(law)
+    lin, rest = split_params(law)
     log_mask, lower, upper = transforms(law)
     names, inputs_order, p = law.param_names, law.inputs, len(law.params)
 
@@ -317,7 +317,7 @@ def fit_batch(
     from .._jax import jax
 
     weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    _, rest = _split(law)
+    _, rest = split_params(law)
     full = np.ones((grid.shape[0], len(law.params)))
     full[:, rest] = grid
     z_grid = _internal(law, full)[:, rest]

@@ -23,7 +23,7 @@ from ..laws import Law
 from ..objectives import Objective, as_objective, read_objective
 from ..search import SearchOptions
 from ..uncertainty import percentile_interval
-from ._solve import Solution, _split, fit_batch, polish_batch
+from ._solve import Solution, fit_batch, polish_batch, split_params
 from .data import Curve
 from .laws import COARSE_RATIO, CURVE_LAWS, PREDICT_RATIO, features
 from .schedule import parse_schedule
@@ -1071,7 +1071,7 @@ def _grid(law: Law, y: np.ndarray) -> np.ndarray:
 
 def _start_grid(law: Law, y: np.ndarray) -> np.ndarray:
     """The grid of the parameters a curve search does not solve for (all of them for a law of the user's)."""
-    _, rest = _split(law)
+    _, rest = split_params(law)
     low = float(np.min(y))
     columns = [np.asarray(law.params[i].grid) * (low if law.params[i].name == "L0" else 1.0) for i in rest]
     return np.array(list(itertools.product(*columns)), dtype=np.float64).reshape(-1, rest.size)

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import RESAMPLES_OR_NONE, SEED, check, check_level
-from ..data import CANONICAL_COLUMNS, COLUMN_ALIASES, Extra, listing, load_runs, match_columns, read_table
+from .._checks import RESAMPLES_OR_NONE, SEED, check_level, constrained
+from ..data import CANONICAL_COLUMNS, COLUMN_ALIASES, Extra, listing, load_runs, match_columns, read_table, third_size
 from ..errors import DataError, LawfitError
 
 __all__ = ["BatchFit", "BatchLaw", "CriticalBatch", "StepsToLoss", "critical_batch"]
@@ -627,6 +627,7 @@ class CriticalBatch:
 # The analysis
 
 
+@constrained(n_resamples=RESAMPLES_OR_NONE, seed=SEED)
 def critical_batch(
     data: Any,
     *,
@@ -705,8 +706,6 @@ def critical_batch(
     """
     where = "critical_batch"
     level = check_level(level, where=where)
-    check(n_resamples, RESAMPLES_OR_NONE, "n_resamples", where)
-    check(seed, SEED, "seed", where)
     overhead = _positive_number(overhead, "overhead", where)
     reference_batch = _positive_number(reference_batch, "reference_batch", where)
     length = None if seq_len is None else _positive_number(seq_len, "seq_len", where)
@@ -929,7 +928,7 @@ def _x_of(fit: BatchFit, x: str) -> float:
     if x == "loss":
         return fit.target_loss
     if x == "C":
-        return 6.0 * fit.N * fit.D
+        return float(third_size({"N": fit.N, "D": fit.D})[0])
     return getattr(fit, x)
 
 

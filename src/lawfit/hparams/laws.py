@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import Integer, check, check_level
-from ..data import budget_groups
+from ..data import budget_groups, third_size
 from ..errors import DataError, LawfitError
 from .optimum import CellOptimum, Optima
 
@@ -101,7 +101,7 @@ class HparamLaw:
     def predict(self, **inputs: Any) -> np.ndarray:
         """The law's optimum at the given sizes (N, D or C; C = 6ND is derived for a law of C from N and D). Beyond
         10 times the largest cell of an input, an :class:`~lawfit.ExtrapolationWarning` says so."""
-        values = _complete(self.inputs, inputs)
+        values = complete_sizes(self.inputs, inputs)
         if self._fit is not None:
             return np.asarray(self._fit.predict(**values), dtype=np.float64)
         self._check_extrapolation(values)
@@ -121,7 +121,7 @@ class HparamLaw:
         """The bootstrap interval ``(low, high)`` of the law's optimum at the given sizes (at ``level``, by default
         the law's)."""
         level = self.level if level is None else check_level(level, where="HparamLaw.predict_interval")
-        values = _complete(self.inputs, inputs)
+        values = complete_sizes(self.inputs, inputs)
         if self._fit is not None:
             low, high = self._fit.predict_interval(level, of="law", **values)
             return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
@@ -178,13 +178,13 @@ def _log_design(values: Mapping[str, np.ndarray], inputs: Sequence[str]) -> np.n
     return np.stack([np.ones_like(arrays[0]), *(np.log(a) for a in arrays)], axis=-1)
 
 
-def _complete(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def complete_sizes(needed: Sequence[str], given: Mapping[str, Any]) -> dict[str, np.ndarray]:
     values = {k: np.asarray(v, dtype=np.float64) for k, v in given.items()}
     unknown = [k for k in values if k not in ("N", "D", "C")]
     if unknown:
         raise LawfitError(f"A hyperparameter law takes the sizes N, D and C. Got {', '.join(unknown)} instead.")
     if "C" in needed and "C" not in values and "N" in values and "D" in values:
-        values["C"] = 6.0 * values["N"] * values["D"]
+        values["C"] = third_size(values)[0]
     missing = [k for k in needed if k not in values]
     if missing:
         raise LawfitError(
@@ -214,7 +214,7 @@ def _sizes(cells: Sequence[CellOptimum]) -> dict[str, np.ndarray]:
         if all(name in c.cell for c in cells):
             sizes[name] = np.array([float(c.cell[name]) for c in cells])
     if "C" not in sizes and "N" in sizes and "D" in sizes:
-        sizes["C"] = 6.0 * sizes["N"] * sizes["D"]
+        sizes["C"] = third_size(sizes)[0]
     return sizes
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import Integer, Real, check, check_level
+from .._checks import Integer, Real, check_level, constrained
 from .._lazy import pandas as pd
 from ..errors import DataError, EdgeWarning, LawfitError
 from .sweeps import Sweep, load_sweep
@@ -250,6 +250,12 @@ class _Slice:
     dof: float = 0.0
 
 
+@constrained(
+    near=Real(0, 1, closed="neither"),
+    window=Real(0, 1, closed="neither"),
+    noise=(Real(0, closed="neither"), None),
+    n_resamples=Integer(10),
+)
 def cell_optima(
     sweep: Sweep | Any,
     *,
@@ -314,10 +320,6 @@ def cell_optima(
             f"cell_optima takes loading options ({', '.join(load_options)}) only with a file or table, not a Sweep."
         )
     level = check_level(level, where="cell_optima")
-    for name, value in (("near", near), ("window", window)):
-        check(value, Real(0, 1, closed="neither"), name, "cell_optima")
-    check(noise, (Real(0, closed="neither"), None), "noise", "cell_optima")
-    check(n_resamples, Integer(10), "n_resamples", "cell_optima")
     loss = sweep.column("loss")
     values = {h: sweep.column(h) for h in sweep.hparams}
     slices: list[tuple[_Slice, np.ndarray, dict[str, Any]]] = []

@@ -75,10 +75,10 @@ class PublishedLaw:
 
     def predict(self, hparam: str, **inputs: Any) -> np.ndarray:
         """The law's optimum of ``hparam`` at the given sizes (C = 6ND when the law reads C and N, D are given)."""
-        from .laws import _complete
+        from .laws import complete_sizes
 
         params = self._params(hparam)
-        values = _complete(self._inputs(hparam), inputs)
+        values = complete_sizes(self._inputs(hparam), inputs)
         out = np.full(np.broadcast_shapes(*(v.shape for v in values.values())), params["a"], dtype=np.float64)
         for x, v in values.items():
             out = out * v ** params[f"alpha_{x}"]

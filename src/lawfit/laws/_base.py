@@ -194,6 +194,11 @@ class Law:
         return tuple(p.name for p in self.params)
 
     @property
+    def log_mask(self) -> np.ndarray:
+        """Which parameters the search holds in log space (``ParamSpec.scale == "log"``), in parameter order."""
+        return np.array([p.scale == "log" for p in self.params], dtype=bool)
+
+    @property
     def key(self) -> tuple[Any, ...]:
         """Identifies the law's shape for the compile cache: equal keys mean the same JAX function."""
         spec = tuple(sorted((k, repr(v)) for k, v in self.spec.items()))

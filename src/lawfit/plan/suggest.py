@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import Integer, check
+from .._checks import Integer, constrained
 from ..errors import LawfitError
 from ..fit import Fit
 from .frontier import check_fit, compute_optimal, param_sets
@@ -84,6 +84,7 @@ class Suggestion:
         return self.summary()
 
 
+@constrained(runs=Integer(1))
 def suggest(
     fit: Fit,
     *,
@@ -130,7 +131,6 @@ def suggest(
         raise LawfitError("suggest needs a fit with bootstrap draws: lawfit.fit(..., n_resamples=1000).")
     if quantity not in _QUANTITIES:
         raise LawfitError(f"The 'quantity' parameter of suggest must be one of {_QUANTITIES}. Got {quantity!r}.")
-    check(runs, Integer(1), "runs", "suggest")
     for name, value in (("target_compute", target_compute), ("budget", budget)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise LawfitError(f"The '{name}' parameter of suggest must be a positive number. Got {value!r}.")
