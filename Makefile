@@ -26,8 +26,10 @@ $(VENV)/.chromium: | $(BIN)/python
 
 # Two workers: CI has 2 cores, and each worker's JAX takes ~2.5 GB. The compile caches live in
 # $XDG_CACHE_HOME/lawfit-tests (~/.cache/lawfit-tests), or $LAWFIT_CACHE_DIR if set (conftest.py), so a second run is
-# warm. `make test` leaves out the tests marked slow (minutes of real work); `make test-all` runs them too.
-PYTEST := $(BIN)/python -m pytest -q -n 2
+# warm. Workers steal queued tests from each other (--dist worksteal), so a long test near the end of one worker's
+# share does not leave the other idle. `make test` leaves out the tests marked slow (minutes of real work);
+# `make test-all` runs them too.
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 test: $(VENV)/.dev $(VENV)/.chromium
 	$(BIN)/ruff check src tests benchmarks conftest.py
