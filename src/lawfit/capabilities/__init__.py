@@ -9,41 +9,6 @@ from __future__ import annotations
 
 from .._lazy import exports
 
-__all__ = [
-    "PAPER_BENCHMARKS",
-    "RUAN2024_EMERGENT",
-    "Benchmarks",
-    "Components",
-    "ComputeMatched",
-    "CoverageCurve",
-    "CoverageForecast",
-    "CutoffBacktest",
-    "ExpPowerLaw",
-    "FamilyFit",
-    "ObservationalScaling",
-    "PassRateLaw",
-    "PassRates",
-    "SigmoidFit",
-    "SuccessDistribution",
-    "backtest_cutoff",
-    "components",
-    "compute_matched",
-    "coverage_curve",
-    "family_fit",
-    "fit_exp_power_law",
-    "fit_pass_rate_law",
-    "fit_sigmoid",
-    "fit_success_distribution",
-    "forecast_coverage",
-    "load_benchmarks",
-    "observational_scaling",
-    "pass_at_k",
-    "pass_rate",
-    "pass_rates",
-    "read_counts",
-    "subsample_counts",
-]
-
 _ORIGIN = {
     **dict.fromkeys(
         (
@@ -84,5 +49,7 @@ _ORIGIN = {
         ".observational",
     ),
 }
+
+__all__ = sorted(_ORIGIN)
 
 __getattr__, __dir__ = exports(__name__, _ORIGIN)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import RESAMPLES_OR_NONE, SEED, check_level, constrained
+from .._checks import RESAMPLES_OR_NONE, SEED, Real, check, check_level, constrained
 from ..data import CANONICAL_COLUMNS, COLUMN_ALIASES, Extra, listing, load_runs, match_columns, read_table, third_size
 from ..errors import DataError, LawfitError
 
@@ -1098,12 +1098,12 @@ def _positive(values: Any, name: str, where: str) -> np.ndarray:
     return array
 
 
+_POSITIVE = Real(0, closed="neither")
+
+
 def _positive_number(value: Any, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise LawfitError(f"The '{name}' parameter of {where} must be a number > 0. Got {value!r} instead.")
-    if not (math.isfinite(value) and value > 0):
-        raise LawfitError(f"The '{name}' parameter of {where} must be a number > 0. Got {value!r} instead.")
-    return float(value)
+    """``value`` as a float if it is a finite number > 0, else the one-format LawfitError."""
+    return check(value, _POSITIVE, name, where)
 
 
 def _number(value: float) -> str:
