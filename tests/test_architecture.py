@@ -262,6 +262,8 @@ PUBLIC_API["lawfit.plot"] = [
     "figure",
     "plot_bootstrap_pairs",
     "plot_calibration",
+    "plot_components",
+    "plot_coverage",
     "plot_critical_batch",
     "plot_curves",
     "plot_fit",
@@ -269,9 +271,11 @@ PUBLIC_API["lawfit.plot"] = [
     "plot_hparam_law",
     "plot_isoflop",
     "plot_optima",
+    "plot_pass_rates",
     "plot_residuals",
+    "plot_sigmoid",
 ]
-PUBLIC_API["lawfit.report"] = ["write_report", "write_sweep_report"]
+PUBLIC_API["lawfit.report"] = ["write_capabilities_report", "write_report", "write_sweep_report"]
 PUBLIC_API["lawfit.hparams"] = [
     "BatchFit",
     "BatchLaw",

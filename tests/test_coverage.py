@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lawfit.capabilities import (
+    SuccessDistribution,
     compute_matched,
     coverage_curve,
     fit_exp_power_law,
@@ -159,6 +160,105 @@ def test_the_beta_coverage_matches_monte_carlo_at_any_k() -> None:
         assert float(dist.coverage(k)) == pytest.approx(np.mean(1 - (1 - p) ** k), abs=3e-3)
 
 
+def _kumaraswamy_draws(rng: np.random.Generator, a: float, b: float, size: int) -> np.ndarray:
+    """Draws of a Kumaraswamy(a, b) by inverting its CDF 1 - (1 - p**a)**b."""
+    return (1 - (1 - rng.random(size)) ** (1 / b)) ** (1 / a)
+
+
+def test_the_kumaraswamy_cell_likelihood_matches_quadrature() -> None:
+    from scipy.integrate import quad
+    from scipy.special import betaln
+
+    from lawfit.capabilities.coverage import _EDGES, _cell_log_likelihood, _kumaraswamy_cells
+
+    a, b = 0.3, 6.0
+    mass = _kumaraswamy_cells(np.log([[a, b]]))[0][0]
+    assert mass.sum() == pytest.approx(1.0, abs=1e-12) and np.all(mass >= 0)
+    first = math.log(_EDGES[1] / (1 - _EDGES[1]))  # the first cell, [0, p_1], is taken whole below
+    for n, c in ((100, 0), (100, 3), (10_000, 2), (10_000, 2_500)):
+        log_scale = betaln(c + 1, n - c + 1)
+
+        def integrand(t: float, n: int = n, c: int = c, log_scale: float = log_scale) -> float:
+            # The density times p^c (1-p)^(n-c) / B(c+1, n-c+1), in logit p (dp = p (1-p) dt).
+            p = 1 / (1 + math.exp(-t))
+            density = a * b * p ** (a - 1) * (1 - p**a) ** (b - 1)
+            return density * math.exp((c + 1) * math.log(p) + (n - c + 1) * math.log1p(-p) - log_scale)
+
+        peak = math.log((c + 0.5) / (n - c + 0.5))
+        low = first if c == 0 else peak - 12
+        exact = quad(integrand, low, peak + 12, limit=400, points=[peak], epsabs=0, epsrel=1e-10)[0]
+        if c == 0:  # the Kumaraswamy's mass below p_1, where (1-p)^n is 1 to 1e-9
+            exact += (1 - (1 - _EDGES[1] ** a) ** b) * math.exp(-log_scale)
+        cells = _cell_log_likelihood(np.array([float(n)]), np.array([float(c)]))[0]
+        approx = float(np.sum(mass * np.exp(cells - log_scale)))
+        assert approx == pytest.approx(exact, rel=2e-3), (n, c)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.3, 6.0), (0.5, 3.0)])
+def test_the_kumaraswamy_fit_recovers_its_parameters_from_simulated_counts(a: float, b: float) -> None:
+    rng = np.random.default_rng(7)
+    p = _kumaraswamy_draws(rng, a, b, 4000)
+    dist = fit_success_distribution(np.full(4000, 200), rng.binomial(200, p), family="kumaraswamy")
+    assert dist.converged and dist.family == "kumaraswamy" and dist.weight == 0.0 and math.isnan(dist.alpha)
+    assert dist.kumaraswamy_a == pytest.approx(a, rel=0.1) and dist.kumaraswamy_b == pytest.approx(b, rel=0.25)
+    # Its coverage is that of the simulated rates, at k within the samples and far beyond them.
+    for k in (1, 200, 10_000):
+        assert float(dist.coverage(k)) == pytest.approx(np.mean(1 - (1 - p) ** k), abs=0.02)
+
+
+def test_the_average_weighs_the_family_that_generated_the_counts() -> None:
+    # With 100 samples per problem the two families differ little: it takes many problems to tell them apart.
+    rng = np.random.default_rng(3)
+    n = np.full(20_000, 100)
+    from_beta = fit_success_distribution(n, rng.binomial(100, rng.beta(0.2, 8.0, size=20_000)))
+    from_kuma = fit_success_distribution(n, rng.binomial(100, _kumaraswamy_draws(rng, 0.4, 3.0, 20_000)))
+    assert from_beta.weight > 0.99 and from_kuma.weight < 0.01
+    for dist in (from_beta, from_kuma):
+        # The average's likelihood is the mean of the two families': never below the better one's less log 2.
+        best = max(dist.beta_log_likelihood, dist.kumaraswamy_log_likelihood)
+        assert best - math.log(2) <= dist.log_likelihood <= best
+        assert dist.converged and dist.family == "average"
+        assert json.dumps(dist.to_dict()) and "Kumaraswamy(a = " in dist.summary()
+
+
+def test_the_beta_family_alone_is_the_former_beta_fit(counts) -> None:
+    n, c = subsample_counts(*counts["Pythia 1B"], 100, seed=0)
+    alone, average = fit_success_distribution(n, c, family="beta"), fit_success_distribution(n, c)
+    assert (alone.alpha, alone.beta) == (average.alpha, average.beta)
+    assert alone.weight == 1.0 and math.isnan(alone.kumaraswamy_a) and alone.log_likelihood == alone.beta_log_likelihood
+    beta_only = forecast_coverage(n, c, [10_000], n_resamples=0, family="beta")
+    theta_cov = SuccessDistribution(alone.alpha, alone.beta, 0.0, 128)
+    assert 0 < beta_only.coverage[0] < 1 and theta_cov.family == "beta"
+
+
+@pytest.mark.parametrize("family", ["average", "beta", "kumaraswamy"])
+def test_coverage_rises_with_k_and_the_forecast_is_seeded(counts, family: str) -> None:
+    n, c = subsample_counts(*counts["Pythia 410M"], 100, seed=1)
+    ks = [1, 10, 100, 1_000, 10_000, 100_000]
+    dist = fit_success_distribution(n, c, family=family)
+    curve = dist.coverage(np.array(ks, dtype=float))
+    assert np.all(np.diff(curve) > 0) and 0 < curve[0] and curve[-1] < 1
+    one = forecast_coverage(n, c, ks, n_resamples=60, seed=4, family=family)
+    again = forecast_coverage(n, c, ks, n_resamples=60, seed=4, family=family)
+    other = forecast_coverage(n, c, ks, n_resamples=60, seed=5, family=family)
+    assert np.all(np.diff(one.coverage) > 0)
+    np.testing.assert_array_equal(one.coverage, again.coverage)
+    np.testing.assert_array_equal(one.low, again.low)
+    np.testing.assert_array_equal(one.high, again.high)
+    assert not (np.array_equal(one.low, other.low) and np.array_equal(one.high, other.high))
+    assert np.all(one.low <= one.coverage + 0.02) and np.all(one.coverage <= one.high + 0.02)
+    assert one.coverage.dtype == np.float64 and one.to_dict()["distribution"]["family"] == family
+
+
+@pytest.mark.parametrize("call", [fit_success_distribution, forecast_coverage])
+def test_an_unknown_family_is_one_clear_error(call) -> None:
+    args = ([10, 10], [1, 0]) if call is fit_success_distribution else ([10, 10], [1, 0], [100])
+    with pytest.raises(LawfitError) as caught:
+        call(*args, family="gamma")
+    message = str(caught.value)
+    assert "family" in message and "'average', 'beta', 'kumaraswamy'" in message and "\n" not in message
+
+
 def test_forecast_from_full_counts_at_k_within_them_matches_the_estimator(counts) -> None:
     # With 10,000 samples each, every problem's posterior is sharp: at k = 100 the forecast is the curve.
     n, c = counts["Pythia 2.8B"]
@@ -180,19 +280,21 @@ def _backtest(counts: dict, seeds: range, n_resamples: int) -> dict[str, tuple[f
 
 
 # The issue's targets: mean absolute error <= 0.03 over the 7 models, and the 90% interval covering the truth for at
-# least 6 of 7. Measured (benchmarks/bench_coverage.py, 20 seeds, 400 resamples): mean absolute error 0.066 (the
-# MAE target is NOT met; the power law fitted to the exact curve up to k = 100 misses by 0.046), the interval covers
-# in 92% of the 140 (model, seed) cases and for each of the 7 models in at least half its seeds. The bounds below
-# sit a little above the measured figures, to catch a regression, not to claim the targets.
+# least 6 of 7. Measured (benchmarks/bench_coverage.py, 20 seeds, 400 resamples, the default Beta-Kumaraswamy average):
+# mean absolute error 0.060 (the MAE target is NOT met; 0.066 with the Beta alone; the power law fitted to the exact
+# curve up to k = 100 misses by 0.046), the interval covers in 94% of the 140 (model, seed) cases and for each of the
+# 7 models in at least half its seeds (160M: 60%). The bounds below sit a little above the measured figures, to catch
+# a regression, not to claim the targets.
 
 
 def test_forecast_at_10000_from_100_samples_fast(counts) -> None:
-    """3 seeds, 200 resamples; measured: mean absolute error 0.054, 20 of 21 intervals cover."""
+    """3 seeds, 200 resamples; measured: mean absolute error 0.032 (0.054 with the Beta alone), 21 of 21 intervals
+    cover (3 seeds are lucky: over 20 the error is 0.060)."""
     rows = _backtest(counts, range(3), 200)
     errors = np.array([np.abs(fc[:, 0] - truth) for truth, fc in rows.values()])
     inside = np.array([(fc[:, 1] <= truth) & (truth <= fc[:, 2]) for truth, fc in rows.values()])
-    assert errors.mean() <= 0.065
-    assert inside.mean() >= 18 / 21
+    assert errors.mean() <= 0.045
+    assert inside.mean() >= 19 / 21
 
 
 @pytest.mark.slow
@@ -201,8 +303,8 @@ def test_forecast_at_10000_from_100_samples_20_seeds(counts) -> None:
     rows = _backtest(counts, range(20), 400)
     errors = np.array([np.abs(fc[:, 0] - truth) for truth, fc in rows.values()])
     inside = np.array([(fc[:, 1] <= truth) & (truth <= fc[:, 2]) for truth, fc in rows.values()])
-    assert errors.mean() <= 0.075
-    assert inside.mean() >= 0.85
+    assert errors.mean() <= 0.07
+    assert inside.mean() >= 0.88
     assert (inside.mean(axis=1) >= 0.5).sum() >= 6
 
 

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from ._common import add_level_option, add_table_options, pairs, speaks_cli
+from ._common import add_force_option, add_level_option, add_table_options, check_output_of, pairs, speaks_cli
 from ._output import dumps_strict
+
+_DPI = 200  # as lawfit plot
+_REPORT_SUFFIXES = (".html", ".htm")
 
 
 def _end(text: str) -> float | None:
@@ -76,6 +80,65 @@ def add_verbs(verbs: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (0)")
     add_level_option(p, "the bootstrap intervals")
     p.add_argument("--json", action="store_true", help="print one strict JSON object instead of a table")
+    add_figure_options(
+        p,
+        "the components against compute per family (PC1, with each family's law), or with --target the target "
+        "against its sigmoid's predictor (a back-test with --cutoff: training models filled, held-out hollow)",
+    )
+
+
+def add_figure_options(p: argparse.ArgumentParser, figure: str) -> None:
+    """``--plot FIG``, ``--report REPORT.html`` and their ``--force``, for the capabilities verbs."""
+    p.add_argument(
+        "--plot",
+        metavar="FIG",
+        help=f"also write a figure (.png, .pdf or .svg; needs matplotlib): {figure}",
+    )
+    p.add_argument(
+        "--report",
+        metavar="REPORT.html",
+        help="also write a self-contained HTML page of the results, with their tables and figures (needs matplotlib)",
+    )
+    add_force_option(p, "FIG or REPORT.html")
+
+
+def check_figure_outputs(args: argparse.Namespace, inputs: list[Any]) -> tuple[Path | None, Path | None]:
+    """The paths of ``--plot`` and ``--report``, checked before any work: their suffixes, matplotlib, and paths
+    lawfit may write (not an input, not a file lawfit did not write, unless ``--force``)."""
+    from ..errors import LawfitError
+    from .plotting import check_figure_output
+
+    figure = report = None
+    if args.plot:
+        figure = check_figure_output(argparse.Namespace(output=args.plot, force=args.force), inputs)
+    if args.report:
+        report = Path(args.report)
+        if report.suffix.lower() not in _REPORT_SUFFIXES:
+            raise LawfitError(f"The report {report} must end in .html or .htm. Got {report.suffix or 'no suffix'!r}.")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise LawfitError(
+                "The report's figures need matplotlib; install it with pip install 'lawfit[plot]'."
+            ) from None
+        check_output_of(args, args.report, inputs=inputs, kinds=("report",))
+    return figure, report
+
+
+def command_line(verb: str, args: argparse.Namespace, options: dict[str, str]) -> str:
+    """The command as given, rebuilt from its options (shown in a report's metadata)."""
+    import shlex
+
+    words = ["lawfit", verb, args.file]
+    for item in getattr(args, "col", []):
+        words += ["--col", item]
+    for flag, name in options.items():
+        value = getattr(args, name, None)
+        if value in (None, False, []):
+            continue
+        for one in value if isinstance(value, list) else [value]:
+            words += [flag] if one is True else [flag, str(one)]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 def _cmd_capabilities(args: argparse.Namespace) -> int:
@@ -84,6 +147,8 @@ def _cmd_capabilities(args: argparse.Namespace) -> int:
     benchmarks = None
     if args.benchmarks is not None:
         benchmarks = [name.strip() for name in args.benchmarks.split(",") if name.strip()]
+    files = [args.file, args.scores]
+    figure, report = check_figure_outputs(args, files)
     result = observational_scaling(
         args.file,
         target=args.target,
@@ -101,8 +166,59 @@ def _cmd_capabilities(args: argparse.Namespace) -> int:
         n_resamples=args.bootstrap,
         seed=args.seed,
     )
-    print(dumps_strict(result.to_dict()) if args.json else result.summary())
+    table = None
+    if figure is not None or report is not None:
+        from ..capabilities.observational import load_benchmarks
+
+        # The figures place the models by their FLOPs and families: the table as the analysis read it.
+        table = load_benchmarks(
+            args.file,
+            benchmarks=benchmarks,
+            scores=args.scores,
+            columns=pairs(args.col, "--col") or None,
+            format=args.format,
+        )
+    if figure is not None:
+        from .. import plot
+        from .._files import write_figure
+
+        if result.sigmoid is not None or result.backtest is not None:
+            fig = plot.plot_sigmoid(result, table, level=args.level)
+        else:
+            fig = plot.plot_components(result, table)
+        write_figure(fig, figure, dpi=_DPI)
+    if report is not None:
+        from ..report import write_capabilities_report
+
+        command = command_line("capabilities", args, _OPTIONS)
+        write_capabilities_report(report, observational=result, table=table, command=command, force=args.force)
+    if args.json:
+        record = result.to_dict()
+        record.update({"figure": str(figure)} if figure is not None else {})
+        record.update({"report": str(report)} if report is not None else {})
+        print(dumps_strict(record))
+        return 0
+    print(result.summary())
+    if figure is not None:
+        print(f"\nfigure     {figure} ({'sigmoid' if result.sigmoid is not None else 'components'})")
+    if report is not None:
+        print(("" if figure is not None else "\n") + f"report     {report}")
     return 0
+
+
+_OPTIONS = {
+    "--benchmarks": "benchmarks",
+    "--scores": "scores",
+    "--format": "format",
+    "--target": "target",
+    "--cutoff": "cutoff",
+    "--components": "components",
+    "--family": "family",
+    "--compute": "compute",
+    "--bootstrap": "bootstrap",
+    "--seed": "seed",
+    "--level": "level",
+}
 
 
 COMMANDS = {

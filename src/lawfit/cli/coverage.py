@@ -8,6 +8,9 @@ from typing import Any
 
 from ._common import add_level_option, add_table_options, numbers, pairs, speaks_cli
 from ._output import dumps_strict
+from .capabilities import add_figure_options, check_figure_outputs, command_line
+
+_DPI = 200  # as lawfit plot
 
 _JSON_HELP = "print one strict JSON object instead of a table"
 
@@ -25,8 +28,9 @@ def add_verbs(verbs: Any) -> None:
         description="From per-problem counts (samples drawn, samples correct; a model column splits them), per "
         "model: the coverage curve (the mean over problems of the unbiased pass@k, with a bootstrap band over "
         "problems), the exponentiated power law log coverage = a k^b fitted to it (Brown et al. 2024), and the "
-        "coverage forecast at each K (beyond the samples drawn too) from a Beta distribution of per-problem success "
-        "fitted by maximum likelihood, with intervals. With --samples-per-problem M, M samples per problem are "
+        "coverage forecast at each K (beyond the samples drawn too) from a distribution of per-problem success "
+        "(a Beta and a Kumaraswamy, each fitted by maximum likelihood, averaged by likelihood), with intervals. "
+        "With --samples-per-problem M, M samples per problem are "
         "first drawn without replacement from the counts (hypergeometric, --seed), and the coverage from all "
         "samples is shown beside as the actual. With --compute and --flops-per-sample: which model gives the most "
         "coverage for the same FLOPs per problem.",
@@ -63,6 +67,11 @@ def add_verbs(verbs: Any) -> None:
     add_level_option(p, "the bands and forecast intervals")
     _add_bootstrap_options(p, "problems (0: no bands)", 400)
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    add_figure_options(
+        p,
+        "coverage against k per model, with its band, the law, the success distribution's coverage and the "
+        "forecasts beyond the samples drawn",
+    )
 
     p = verbs.add_parser(
         "passrate",
@@ -97,12 +106,14 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     from ..capabilities import coverage as cov
     from ..errors import LawfitError
 
+    figure, report = check_figure_outputs(args, [args.file])
     counts = cov.read_counts(args.file, columns=pairs(args.col, "--col"), format=args.format)
     models = cov.by_model(counts, args.model or None)
     asked = None if args.k is None else [int(v) if v.is_integer() else v for v in numbers(args.k)]
     records: dict[str, Any] = {}
     texts = []
     used_counts = {}
+    results: dict[str, dict[str, Any]] = {}
     for model in models:
         n_all, c_all = counts[model]
         n, c = n_all, c_all
@@ -115,9 +126,11 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         curve = cov.coverage_curve(n, c, inside or [1], level=args.level, n_resamples=args.bootstrap, seed=args.seed)
         record: dict[str, Any] = {"n_problems": int(n.size), "samples_per_problem": drawn, "curve": curve.to_dict()}
         text = [f"model      {model}: {n.size} problems, {drawn} samples each (fewest)", curve.summary()]
+        results[model] = {"curve": curve, "law": None, "forecast": None}
         usable = (curve.coverage > 0) & (curve.coverage < 1)
         if usable.sum() >= 2:
             law = cov.fit_exp_power_law(curve.k[usable], curve.coverage[usable])
+            results[model]["law"] = law
             record["law"] = law.to_dict()
             text.append(law.summary())
         else:
@@ -128,6 +141,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         except LawfitError as error:
             text.append(f"forecast   none: {error}")
         else:
+            results[model]["forecast"] = forecast
             record["forecast"] = forecast.to_dict()
             text.append(forecast.summary())
             if "law" in record:
@@ -151,8 +165,33 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         matched = cov.compute_matched({m: used_counts[m] for m in models}, flops, numbers(args.compute))
         out["compute_matched"] = matched.to_dict()
         texts.append(matched.summary())
+    if figure is not None:
+        from .. import plot
+        from .._files import write_figure
+
+        write_figure(plot.plot_coverage(results), figure, dpi=_DPI)
+        out["figure"] = str(figure)
+        texts.append(f"figure     {figure} (coverage against k)")
+    if report is not None:
+        from ..report import write_capabilities_report
+
+        command = command_line("coverage", args, _COVERAGE_OPTIONS)
+        write_capabilities_report(report, coverage=results, command=command, force=args.force)
+        out["report"] = str(report)
+        texts.append(f"report     {report}")
     print(dumps_strict(out) if args.json else "\n\n".join(texts))
     return 0
+
+
+_COVERAGE_OPTIONS = {
+    "--format": "format",
+    "--k": "k",
+    "--samples-per-problem": "samples_per_problem",
+    "--model": "model",
+    "--bootstrap": "bootstrap",
+    "--seed": "seed",
+    "--level": "level",
+}
 
 
 def _flops(items: list[str]) -> dict[str, float]:

@@ -15,8 +15,13 @@ The figures need matplotlib (``pip install 'lawfit[plot]'``), imported only when
 :func:`write_sweep_report` writes the page of a hyperparameter sweep (the optimum of each cell, the laws of the
 optima, their figures) or of a steps-to-target table (the critical batch size per model and its laws).
 
+:func:`write_capabilities_report` writes the page of capabilities beyond the loss: an observational analysis of
+benchmark scores (components, family laws, the sigmoid of a target and its back-test against log FLOPs) and/or the
+coverage of repeated sampling per model (the curve, its exponentiated power law, the forecast beyond the samples drawn).
+
 Making a report has two steps, each its own module: :mod:`lawfit.report.gather` (and, for sweeps,
-:mod:`lawfit.report.gather_sweep`) runs the analyses and says what they found as a plain
+:mod:`lawfit.report.gather_sweep`; for capabilities, :mod:`lawfit.report.gather_capabilities`, from results already
+computed) runs the analyses and says what they found as a plain
 :class:`~lawfit.report.document.Report` (text, numbers and tables, no HTML), and :mod:`lawfit.report.render` writes
 that as the page, drawing its figures.
 
@@ -42,15 +47,16 @@ from typing import TYPE_CHECKING, Any
 from .._checks import renamed
 from .._files import check_output, write_atomic
 from ..errors import LawfitError, LawfitWarning
-from . import gather, gather_sweep, render
+from . import gather, gather_capabilities, gather_sweep, render
 
 if TYPE_CHECKING:
+    from ..capabilities import Benchmarks, ObservationalScaling
     from ..data import Runs
     from ..fit import Fit
     from ..laws import Law
     from ..objectives import Objective
 
-__all__ = ["write_report", "write_sweep_report"]
+__all__ = ["write_capabilities_report", "write_report", "write_sweep_report"]
 
 
 @renamed(loss="objective", bootstrap="n_resamples")
@@ -284,6 +290,74 @@ def write_sweep_report(
             )
         else:
             report = gather_sweep.gather_critical_batch(source, target_loss=target_loss, x=x, **common)
+        page = render.render(report)
+    check_output(path, inputs=inputs, force=force, kinds=("report",))
+    write_atomic(path, page, what="the report")
+    _warn_again(caught)
+    return path
+
+
+def write_capabilities_report(
+    path: str | Path,
+    *,
+    observational: ObservationalScaling | None = None,
+    table: Benchmarks | None = None,
+    coverage: Mapping[str, Mapping[str, Any]] | None = None,
+    title: str | None = None,
+    command: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the report of capabilities beyond the loss as one self-contained HTML page, from results already computed.
+
+    - An observational analysis (:func:`lawfit.capabilities.observational_scaling`): the components with their
+      explained variance and loadings, the family laws (the shared slope, each family's offset and its compute
+      relative to the most efficient family), and with a target its sigmoid, the back-test at a compute cut-off
+      against the log-FLOPs baseline (held-out errors and per-model predictions with intervals) and the prediction
+      for a family; the figures of :func:`lawfit.plot.plot_components` and :func:`lawfit.plot.plot_sigmoid` (they
+      need ``table``).
+    - Coverage results per model: the coverage at the largest k measured with its band, the law ``log coverage = a
+      k^b``, the forecasts with their intervals (beyond the samples drawn marked), the Beta of single-sample
+      success, and the figure of :func:`lawfit.plot.plot_coverage`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HTML file to write: checked before the page is made, and written atomically; it must not be a file that
+        lawfit did not write (a report), nor the benchmark table, unless ``force``. The CLI (``--report``) checks it
+        before the analysis too.
+    observational, table, coverage, title, command
+        As for :func:`lawfit.report.gather_capabilities.gather_capabilities`: the analysis and its table of models;
+        per model name a mapping of ``"curve"``, ``"law"`` and ``"forecast"``; the page's title and the command.
+    force : bool
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from lawfit.capabilities import coverage_curve, fit_exp_power_law, forecast_coverage
+    >>> n, c = [100] * 4, [0, 3, 20, 90]
+    >>> curve = coverage_curve(n, c, [1, 10, 100], n_resamples=50)
+    >>> results = {"m": {"curve": curve, "law": fit_exp_power_law(curve),
+    ...                  "forecast": forecast_coverage(n, c, [1000], n_resamples=0)}}
+    >>> path = os.path.join(tempfile.mkdtemp(), "coverage.html")
+    >>> page = write_capabilities_report(path, coverage=results).read_text()
+    >>> "Coverage per model" in page and "Forecasts beyond the samples drawn" in page and "<script" not in page
+    True
+    """
+    _require_matplotlib()
+    source = getattr(table, "source", None)
+    source = source.strip("'\"") if isinstance(source, str) else None  # the reader quotes a path
+    inputs = (source,) if source is not None and os.path.isfile(source) else ()
+    path = check_output(path, inputs=inputs, force=force, kinds=("report",))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LawfitWarning)
+        report = gather_capabilities.gather_capabilities(
+            observational=observational, table=table, coverage=coverage, title=title, command=command
+        )
         page = render.render(report)
     check_output(path, inputs=inputs, force=force, kinds=("report",))
     write_atomic(path, page, what="the report")
