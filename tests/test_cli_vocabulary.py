@@ -138,9 +138,9 @@ def test_global_options_parse_after_every_verb() -> None:
 
 
 @pytest.fixture(scope="module")
-def saved_fit(tmp_path_factory) -> str:
+def saved_fit(tmp_path_factory, chinchilla_fit_200: lawfit.Fit) -> str:
     path = tmp_path_factory.mktemp("vocabulary") / "chinchilla.json"
-    lawfit.fit(lawfit.datasets.chinchilla(drop_highest_loss=5), "chinchilla", n_resamples=100, seed=0).save(path)
+    chinchilla_fit_200.save(path)  # 200 draws: the size of the other bootstraps of these runs (tests/conftest.py)
     return str(path)
 
 

@@ -23,8 +23,8 @@ from lawfit.report import gather, render
 
 
 @pytest.fixture(scope="module")
-def boot(chinchilla_240: lawfit.Runs) -> lawfit.Fit:
-    return lawfit.fit(chinchilla_240, "chinchilla", n_resamples=100, seed=0)
+def boot(chinchilla_fit_200: lawfit.Fit) -> lawfit.Fit:
+    return chinchilla_fit_200  # 200 draws: the size of the other bootstraps of these runs, one compiled program
 
 
 @pytest.fixture(scope="module")

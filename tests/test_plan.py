@@ -106,13 +106,13 @@ def test_inference_aware_sizing_trades_size_for_tokens(chinchilla_fit) -> None:
         assert 6 * n * d + 2 * n * 1e14 > many.total_flops
 
 
-def test_frontier_needs_a_law_of_n_and_d() -> None:
+def test_frontier_needs_a_law_of_n_and_d(chinchilla_fit) -> None:
     n = np.logspace(7, 10, 12)
     f = lawfit.fit({"N": n, "loss": 2 + 300 * n**-0.3}, "power", x="N")
     with pytest.raises(lawfit.LawfitError, match="needs a law of N and D"):
         compute_optimal(f, 1e21)
     with pytest.raises(lawfit.LawfitError, match="no bootstrap draws"):
-        compute_optimal(lawfit.fit(lawfit.datasets.chinchilla(), "chinchilla"), 1e21).interval("N")
+        compute_optimal(chinchilla_fit, 1e21).interval("N")  # the shared fit has no draws: no refit needed
 
 
 # -- IsoFLOP ---------------------------------------------------------------------------------------------------------

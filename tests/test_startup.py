@@ -38,7 +38,7 @@ def _probe(*argv: str, cwd: Path) -> tuple[int, list[str], str]:
 def fit_files(tmp_path_factory, chinchilla_fit, chinchilla_240) -> Path:
     """A saved chinchilla fit with bootstrap draws, and the same as a formula law (same parameters)."""
     folder = tmp_path_factory.mktemp("startup")
-    drawn = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=20)
+    drawn = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=50)  # the batch size of other tests: shared
     drawn.save(folder / "fit.json")
     record = json.loads((folder / "fit.json").read_text())
     formula = "E + A/N**alpha + B/D**beta"

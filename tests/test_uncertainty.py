@@ -135,16 +135,19 @@ def test_group_resampling_widens_intervals_of_clustered_runs() -> None:
 
 
 def test_draws_are_saved_and_loaded(chinchilla_fit, chinchilla_240, tmp_path) -> None:
-    f = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=20, seed=2)
+    # 50 resamples, as in the other bootstraps of these runs here and in test_cli.py: one compiled batch size.
+    f = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=50, seed=2)
     loaded = lawfit.load_fit(f.save(tmp_path / "f.json"))
     np.testing.assert_array_equal(loaded.bootstrap.draws, f.bootstrap.draws)
     assert loaded.bootstrap.seed == 2 and loaded.intervals(0.8) == f.intervals(0.8)
 
 
-def test_no_draws_bad_level_and_too_few_resamples_are_explained(chinchilla_fit, chinchilla_240) -> None:
+def test_no_draws_bad_level_and_too_few_resamples_are_explained(
+    chinchilla_fit, chinchilla_240, chinchilla_fit_200
+) -> None:
     with pytest.raises(lawfit.LawfitError, match=r"no bootstrap draws\. Fit with n_resamples=1000"):
         chinchilla_fit.intervals()
-    f = lawfit.bootstrap(chinchilla_fit, chinchilla_240, n_resamples=10)
+    f = chinchilla_fit_200  # any fit with draws (tests/conftest.py): no bootstrap of its own to compile
     with pytest.raises(lawfit.LawfitError, match=r"'level' parameter must be a float in \(0, 1\)"):
         f.intervals(95)
     with pytest.raises(lawfit.LawfitError, match="'n_resamples' parameter of bootstrap must be an integer >= 2"):
@@ -157,17 +160,18 @@ def test_no_draws_bad_level_and_too_few_resamples_are_explained(chinchilla_fit, 
 
 def test_cli_fit_with_bootstrap_prints_stderr_and_intervals(capsys) -> None:
     argv = ["fit", "--dataset", "chinchilla", "--drop-highest-loss", "5", "--law", "chinchilla"]
-    assert main([*argv, "--bootstrap", "100", "--seed", "3", "--level", "0.9", "--json"]) == 0
+    # 50 resamples, as the other bootstraps of these runs from the command line (test_cli.py): one compiled program.
+    assert main([*argv, "--bootstrap", "50", "--seed", "3", "--level", "0.9", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert set(record["stderr"]) == set(record["params"]) == set(record["intervals"])
     boot = record["bootstrap"]  # the saved file's record of the draws (Fit.to_dict)
-    assert (boot["n_resamples"], boot["seed"], boot["resample"], sum(boot["converged"])) == (100, 3, "run", 100)
-    assert len(boot["draws"]) == 100 and all(len(draw) == len(record["params"]) for draw in boot["draws"])
+    assert (boot["n_resamples"], boot["seed"], boot["resample"], sum(boot["converged"])) == (50, 3, "run", 50)
+    assert len(boot["draws"]) == 50 and all(len(draw) == len(record["params"]) for draw in boot["draws"])
     for name, interval in record["intervals"].items():  # the one JSON shape of an interval (README: vocabulary)
         assert interval["level"] == 0.9 and interval["value"] == record["params"][name], name
         assert interval["low"] < interval["value"] < interval["high"], name
-    assert main([*argv, "--bootstrap", "100", "--seed", "3", "--level", "0.95"]) == 0
+    assert main([*argv, "--bootstrap", "50", "--seed", "3", "--level", "0.95"]) == 0
     table = capsys.readouterr().out
-    assert "95% interval" in table and "100 resamples of runs (seed 3), 100 refits converged" in table
-    assert main([*argv, "--bootstrap", "100", "--level", "95"]) == 2
+    assert "95% interval" in table and "50 resamples of runs (seed 3), 50 refits converged" in table
+    assert main([*argv, "--bootstrap", "50", "--level", "95"]) == 2
     assert "--level must be a float in (0, 1)" in capsys.readouterr().err  # in CLI words

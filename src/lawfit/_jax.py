@@ -26,6 +26,8 @@ jax.config.update("jax_enable_x64", True)
 
 #: The subfolders of :func:`cache_dir`: JAX's compiled programs, lawfit's traced searches.
 CACHE_FOLDERS = ("jax", "searches")
+#: The most JAX's cache of compiled programs may hold on disk (the least recently used go first): 2 GiB.
+CACHE_MAX_BYTES = 2 * 2**30
 
 # JAX warns once per entry that it cannot read (a damaged file) or write (a read-only folder, a full disk); the
 # cache only costs a compilation then, which is no news for the user.
@@ -140,6 +142,10 @@ def _enable_persistent_cache() -> None:
     if folder is None:
         return
     jax.config.update("jax_compilation_cache_dir", str(folder))
+    # A bounded cache is also a locked one: JAX then reads and writes entries under a file lock, so that a process
+    # never reads a program another one is still writing (unlocked, two lawfit processes compiling the same program
+    # at once could crash the reader on a half-written file).
+    jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
