@@ -8,8 +8,7 @@ N < 1e9, predict N >= 1e9; Llama 3 IsoFLOPs: fit the 9 smaller budgets, predict 
   Chinchilla's law in log-sum-exp form, Huber (delta 1e-3) on log loss, summed; Hoffmann et al.'s 4,500-start
   grid scored, L-BFGS-B from the 16 best starts, best kept. No intervals.
 - ``chinchilla``: ``lawfit.fit(train, "chinchilla", calibrate=True)``, with its calibrated 90% forecast intervals.
-- ``auto``: ``lawfit.fit(train, "auto")``: the law and weighting chosen (or the average of the candidates) by nested
-  back-tests inside the train runs.
+- ``auto``: ``lawfit.fit(train, "auto")``: the law and weighting chosen by nested back-tests inside the train runs.
 - ``best candidate``: the candidate of ``auto`` (fitted on all train runs) with the lowest held-out error, known only
   with hindsight: the yardstick for ``auto``'s choice (issue 11: within 10% of it, or better).
 
@@ -135,13 +134,10 @@ def _final_loss_task(name: str, runs: lawfit.Runs, train_mask: np.ndarray) -> li
     rows.append(("reference (numpy Approach 3)", _scores(law(test.column("N"), test.column("D")), test.column("loss"))))
     rows.append(("chinchilla", _lawfit_row(lawfit.fit(train, "chinchilla", calibrate=True), test)))
     auto = lawfit.fit(train, "auto")
-    chosen = [row for row in auto.selection if row["chosen"]]
-    if len(chosen) > 1:
-        label = f"auto (average of {len(chosen)})"
-    else:
-        label = f"auto (chose {chosen[0]['law']}" + (
-            f", growth {chosen[0]['weight_growth']:g})" if chosen[0]["weight_growth"] else ")"
-        )
+    chosen = next(row for row in auto.selection if row["chosen"])
+    label = f"auto (chose {chosen['law']}" + (
+        f", growth {chosen['weight_growth']:g})" if chosen["weight_growth"] else ")"
+    )
     rows.append((label, _lawfit_row(auto, test)))
     best = None
     for candidate in default_candidates(train):

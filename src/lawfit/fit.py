@@ -22,10 +22,9 @@ from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
 from .errors import CalibrationWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from .laws import BUILTIN_LAWS, Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
-from .laws.average import prefix
 from .objectives import Objective, as_objective, read_objective
-from .search import SearchOptions, SearchResult, search, search_many
-from .select import Candidate, Selection, as_candidates, default_candidates, select, selection_lines
+from .search import SearchOptions, search
+from .select import Candidate, as_candidates, default_candidates, select, selection_lines
 from .uncertainty import Bootstrap
 
 __all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "calibrate", "fit", "load_fit"]
@@ -466,16 +465,7 @@ def _read_law(record: Mapping[str, Any], fields: Fields) -> Law:
     fields.text(saved, "name", "law", default="")
     fields.text(saved, "formula", "law", default="")
     spec = fields.obj(saved, "spec", "law")
-    if "average" in spec:
-        for at, member in fields.objects(spec, "average", "law.spec", "the members of an average of laws"):
-            fields.text(member, "name", at)
-            fields.number(member, "weight", at, minimum=0.0)
-            fields.number(member, "weight_growth", at, minimum=0.0)
-            fields.obj(member, "spec", at)
-        for key in spec:
-            if key != "average":
-                raise fields.invalid(f"law.spec.{key}", "the spec of an average holds its members only")
-    elif "formula" in spec:
+    if "formula" in spec:
         fields.text(spec, "formula", "law.spec")
         settings = fields.obj(spec, "params", "law.spec", default=None) or {}
         for name, setting in settings.items():
@@ -561,15 +551,11 @@ def _read_selection(record: Mapping[str, Any], fields: Fields) -> list[dict[str,
             "per_cut": fields.vector(row, "per_cut", at, default=[]).tolist(),
             "max_abs_rel_error": fields.number(row, "max_abs_rel_error", at, default=None, finite=False, nan=True),
             "converged": fields.boolean(row, "converged", at, default=None),
-            "weight": fields.number(row, "weight", at, default=None, minimum=0.0),
             "chosen": fields.boolean(row, "chosen", at),
             "note": fields.text(row, "note", at, default=""),
         }
         for at, row in rows
     ]
-    for row in checked:  # files from before averaging: the chosen candidate had all the weight
-        if row["weight"] is None:
-            row["weight"] = 1.0 if row["chosen"] else 0.0
     return checked or None
 
 
@@ -681,13 +667,7 @@ def fit(
     elif grid is not None:
         the_grid = np.asarray(grid, dtype=np.float64)
 
-    averaged = selection is not None and selection.how == "average"
-    if averaged:
-        assert selection is not None
-        the_law = selection.average_law()  # each member has its own weighting: the average's objective weighs alike
-        objective = replace(objective, weight_growth=0.0)
-    else:
-        runs.require_points(len(the_law.params), the_law.name, base)
+    runs.require_points(len(the_law.params), the_law.name, base)
     inputs = runs.inputs(the_law.inputs)
     y = runs.column(the_law.target)
     if objective.in_log_space and not np.all(y > 0):
@@ -697,11 +677,7 @@ def fit(
         )
     w = base * growth_weights(runs, the_law, objective)
     unweighted = replace(objective, weight_growth=0.0)  # the growth is in w; one compiled search serves all
-    if averaged:
-        assert selection is not None
-        result = _average_result(selection, the_law, unweighted, runs, base, search_options)
-    else:
-        result = search(the_law, unweighted, inputs, y, w, grid=the_grid, options=search_options)
+    result = search(the_law, unweighted, inputs, y, w, grid=the_grid, options=search_options)
     diagnostics = fit_diagnostics(the_law, result)
     for warning in diagnostics:
         warnings.warn(warning, stacklevel=2)
@@ -726,7 +702,6 @@ def fit(
             "steps": result.steps,
             "gradient_norm": result.gradient_norm,
             "at_bounds": list(result.at_bounds),
-            **({} if selection is None else {"auto": {"how": selection.how, "errors": dict(selection.errors)}}),
         },
         diagnostics=diagnostics,
         calibration=calibration,
@@ -735,50 +710,6 @@ def fit(
     if n_resamples:
         fitted = _unc.bootstrap(fitted, runs, n_resamples=n_resamples, seed=seed, resample=resample, weights=w)
     return fitted
-
-
-def _average_result(
-    selection: Selection, law: Law, objective: Objective, runs: Runs, base: np.ndarray, options: SearchOptions | None
-) -> SearchResult:
-    """The fit of an average: each member fitted on all the runs with its own weighting (the members of one law
-    in one batched search), and the objective of the averaged predictions."""
-    by_law: dict[int, list[int]] = {}
-    for i, (candidate, _) in enumerate(selection.members):
-        by_law.setdefault(id(candidate.law), []).append(i)
-    found: dict[int, SearchResult] = {}
-    for indices in by_law.values():
-        member = selection.members[indices[0]][0].law
-        rows = np.vstack(
-            [
-                base
-                * growth_weights(runs, member, replace(objective, weight_growth=selection.members[i][0].weight_growth))
-                for i in indices
-            ]
-        )
-        inputs, y = runs.inputs(member.inputs), runs.column(member.target)
-        found.update(zip(indices, search_many(member, objective, inputs, y, rows, options=options), strict=True))
-    results = [found[i] for i in range(len(selection.members))]
-    params = {prefix(i) + k: v for i, r in enumerate(results) for k, v in r.params.items()}
-    value = float(objective(law, params, runs.inputs(law.inputs), runs.column(law.target), base))
-    converged = all(r.converged for r in results)
-    failed = [selection.members[i][0].name for i, r in enumerate(results) if not r.converged]
-    message = (
-        f"an average of {len(results)} fits, each converged"
-        if converged
-        else (f"an average of {len(results)} fits; did not converge: {', '.join(failed)}")
-    )
-    return SearchResult(
-        params=params,
-        objective=value,
-        converged=converged,
-        message=message,
-        n_starts=sum(r.n_starts for r in results),
-        n_polished=sum(r.n_polished for r in results),
-        n_agree=min(r.n_agree for r in results),
-        steps=max(r.steps for r in results),
-        gradient_norm=max(r.gradient_norm for r in results),
-        at_bounds=tuple(prefix(i) + p for i, r in enumerate(results) for p in r.at_bounds),
-    )
 
 
 def calibrate(fit: Fit, data: Runs | Any, *, weights: Sequence[float] | np.ndarray | None = None) -> Fit:

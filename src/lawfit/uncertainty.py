@@ -17,10 +17,7 @@ import numpy as np
 
 from ._checks import RESAMPLES, SEED, Options, check_level, constrained, renamed, warn_deprecated
 from ._records import Fields
-from .calibration import growth_weights
 from .errors import LawfitError, LawfitWarning
-from .laws import members_of
-from .laws.average import member_params
 from .search import MEMORY_BUDGET, SearchOptions, refit
 
 if TYPE_CHECKING:
@@ -239,81 +236,50 @@ def bootstrap(
             raise LawfitError("Resampling by group needs a 'group' column; map one with columns={'group': 'COLUMN'}.")
         groups = runs.table["group"].to_numpy()
     if weights is None:
+        from .calibration import growth_weights
+
         base = runs.weights * growth_weights(
             runs, fit.law, fit.objective_settings
         )  # the fit's own weighting of the runs
     else:
         base = np.asarray(weights, dtype=np.float64)
-    members = members_of(fit.law)
-    # An average's members are refitted one by one, each with its own weighting of the runs, on the same resamples
-    # (one resampler per member, from the same seed); a draw of the average is its members' draws side by side.
-    parts = [(fit.law, fit.objective_settings, dict(fit.params), base)] if members is None else []
-    for i, member in enumerate(members or ()):
-        objective = replace(fit.objective_settings, weight_growth=member.weight_growth)
-        own = base * growth_weights(runs, member.law, objective)
-        parts.append((member.law, objective, member_params(fit.law, fit.params, i), own))
-    found = []
-    for law, objective, params, weights_of_runs in parts:
-        draw = resampler(len(runs), seed, groups)
-        found.append(
-            refit(
-                law,
-                objective,
-                params,
-                runs.inputs(law.inputs),
-                runs.column(law.target),
-                lambda k, draw=draw, w=weights_of_runs: draw(k) * w,
-                n_refits=int(n_resamples),
-                options=search_options or BOOTSTRAP_SEARCH,
-                batch_size=500,
-                label=f"bootstrap {law.name}",
-            )
-        )
+    draw = resampler(len(runs), seed, groups)
+    result = refit(
+        fit.law,
+        fit.objective_settings,
+        fit.params,
+        runs.inputs(fit.law.inputs),
+        runs.column(fit.law.target),
+        lambda k: draw(k) * base,
+        n_refits=int(n_resamples),
+        options=search_options or BOOTSTRAP_SEARCH,
+        batch_size=500,
+        label=f"bootstrap {fit.law.name}",
+    )
     inputs, y = runs.inputs(fit.law.inputs), runs.column(fit.law.target)
     residuals = np.asarray(fit.objective_settings.residuals(fit.law, dict(fit.params), inputs, y), dtype=np.float64)[
         base > 0
     ]
-    converged = np.logical_and.reduce([r.converged for r in found])
-    draws = Bootstrap(np.hstack([r.draws for r in found]), converged, int(seed), resample, residuals)
-    failures = None
-    if members is not None:
-        failures = [(m.name, m.weight, ~r.converged) for m, r in zip(members, found, strict=True)]
-    return replace(fit, bootstrap=draws, diagnostics=_with_draws_diagnostics(fit, draws, failures))
+    draws = Bootstrap(result.draws, result.converged, int(seed), resample, residuals)
+    return replace(fit, bootstrap=draws, diagnostics=_with_draws_diagnostics(fit, draws))
 
 
-def _with_draws_diagnostics(
-    fit: Fit, draws: Bootstrap, failures: list[tuple[str, float, np.ndarray]] | None = None
-) -> tuple[Any, ...]:
-    """The fit's diagnostics with identifiability judged from the draws, which beat the curvature at one point.
-
-    Refits that did not converge are worth a warning beyond 1% of the draws; for an average of laws, ``failures``
-    (each member's name, weight and failed refits) counts each failure by its member's weight: the share of the
-    forecast that rests on refits that did not converge."""
+def _with_draws_diagnostics(fit: Fit, draws: Bootstrap) -> tuple[Any, ...]:
+    """The fit's diagnostics with identifiability judged from the draws, which beat the curvature at one point."""
     import warnings
 
     from .diagnostics import identifiability, usable_draws
     from .errors import ConvergenceWarning, IdentifiabilityWarning
 
     kept = [w for w in fit.diagnostics if not isinstance(w, IdentifiabilityWarning)]
-    found = identifiability(fit.law.param_names, fit.law.log_mask, draws=usable_draws(draws))
+    log_mask = np.array([p.scale == "log" for p in fit.law.params])
+    found = identifiability(fit.law.param_names, log_mask, draws=usable_draws(draws))
     new = [found] if found is not None else []
     failed = int(np.sum(~draws.converged))
-    if failures is None and failed > 0.01 * draws.n_resamples:
+    if failed > 0.01 * draws.n_resamples:
         new.append(
             ConvergenceWarning(
                 f"{failed} of {draws.n_resamples} bootstrap refits did not converge; intervals may be too wide.",
-                failed=failed,
-            )
-        )
-    share = sum(weight * float(np.mean(bad)) for _, weight, bad in failures or ())
-    if failures is not None and share > 0.01:
-        named = ", ".join(
-            f"{name} (weight {weight:.2f}) {int(bad.sum())}" for name, weight, bad in failures if bad.any()
-        )
-        new.append(
-            ConvergenceWarning(
-                f"Bootstrap refits of the average's members did not converge ({named} of {draws.n_resamples}): "
-                f"{100 * share:.1f}% of the forecast's weight; intervals may be too wide.",
                 failed=failed,
             )
         )

@@ -27,7 +27,7 @@ from .data import Runs, budget_groups, load_runs
 from .errors import ExtrapolationWarning, LawfitError, LawfitWarning
 from .fit import Fit, check_weights, fit
 from .laws import Law, resolve_law
-from .select import choice_label
+from .select import selection_label
 
 __all__ = ["Backtest", "Comparison", "backtest", "compare"]
 
@@ -104,9 +104,9 @@ class Backtest:
     def summary(self) -> str:
         """A readable account of the back-test, with the held-out runs in a table."""
         fit_state = "converged" if self.train_fit.converged else "NOT converged"
-        chosen = choice_label(self.train_fit.selection or ())
+        chosen = next((row for row in self.train_fit.selection or () if row["chosen"]), None)
         if chosen is not None:
-            fit_state += f"; auto chose {chosen} on the runs below the cut"
+            fit_state += f"; auto chose {selection_label(chosen)} on the runs below the cut"
         lines = [
             f"back-test  {self.law} fitted on {self.n_train} runs with {self.by} < {self.cut:.4g}, "
             f"predicting {self.n_test} runs with {self.by} >= {self.cut:.4g}",

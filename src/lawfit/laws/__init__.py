@@ -6,7 +6,6 @@ from typing import Any
 
 from ..errors import LawfitError
 from ._base import INPUT_NAMES, ClosedForms, Law, ParamSpec
-from .average import Member, average
 from .bnsl import bnsl
 from .chinchilla import chinchilla
 from .data_constrained import data_constrained
@@ -21,9 +20,7 @@ __all__ = [
     "INPUT_NAMES",
     "ClosedForms",
     "Law",
-    "Member",
     "ParamSpec",
-    "average",
     "bnsl",
     "chinchilla",
     "data_constrained",
@@ -31,7 +28,6 @@ __all__ = [
     "formula_law",
     "get_law",
     "kaplan",
-    "members_of",
     "overtraining",
     "power",
     "resolve_law",
@@ -83,29 +79,9 @@ def resolve_law(law: Law | str, **options: Any) -> Law:
 
 def law_from_spec(spec: dict[str, Any]) -> Law:
     """Rebuild a law from its ``spec`` (as saved in a fit file)."""
-    if "average" in spec:
-        return average(_members(spec["average"]))
     if "formula" in spec:
         law = formula_law(spec["formula"], params=spec.get("params"), warn=False)  # it warned when fitted
     else:
         options = {k: v for k, v in spec.items() if k not in ("builtin", "fixed")}
         law = get_law(spec["builtin"], **options)
     return law.fix(**spec["fixed"]) if spec.get("fixed") else law
-
-
-def members_of(law: Law) -> list[Member] | None:
-    """The members of an :func:`average` of laws, rebuilt from its ``spec``; None for any other law.
-
-    >>> law = average([Member("chinchilla", get_law("chinchilla"), 3.0), Member("power", get_law("power"), 1.0)])
-    >>> [(m.name, m.weight) for m in members_of(law)]
-    [('chinchilla', 0.75), ('power', 0.25)]
-    """
-    saved = law.spec.get("average")
-    return None if saved is None else _members(saved)
-
-
-def _members(saved: list[dict[str, Any]]) -> list[Member]:
-    return [
-        Member(str(m["name"]), law_from_spec(dict(m["spec"])), float(m["weight"]), float(m["weight_growth"]))
-        for m in saved
-    ]

@@ -33,7 +33,7 @@ from ..fit import Fit, calibrate, fit
 from ..laws import Law
 from ..objectives import Objective, as_objective
 from ..plan import Frontier, compute_optimal
-from ..select import as_candidates, choice_label, default_candidates, selection_label
+from ..select import as_candidates, default_candidates, selection_label
 from ..uncertainty import bootstrap as _bootstrap
 from ..uncertainty import factors, format_interval, spread_texts
 from ..validate import Backtest, backtest, check_split
@@ -500,7 +500,7 @@ def _verdict(results: _Results) -> Verdict:
     chosen = _chosen(the_fit)
     if chosen is not None:
         points.append(
-            f"Law: auto chose {chosen} among {len(the_fit.selection or ())} candidates, by how they "
+            f"Law: auto chose {selection_label(chosen)} among {len(the_fit.selection or ())} candidates, by how they "
             "extrapolated in nested back-tests on these runs (see Fit)."
         )
     if bt is not None:
@@ -512,7 +512,7 @@ def _verdict(results: _Results) -> Verdict:
         if bt.law == "auto" and train_choice is not None:
             points.append(
                 f"Back-test: auto, choosing again on the runs below {bt.by} = {bt.cut:.4g} alone (it chose "
-                f"{train_choice} there), predicts the {_runs(bt.n_test, 'larger run')} with errors of "
+                f"{selection_label(train_choice)} there), predicts the {_runs(bt.n_test, 'larger run')} with errors of "
                 f"{errors}."
             )
         else:
@@ -538,9 +538,9 @@ def _verdict(results: _Results) -> Verdict:
     return Verdict(kind, headline, tuple(points))
 
 
-def _chosen(the_fit: Fit) -> str | None:
-    """What ``auto`` chose for this fit, in words, or None for a named law."""
-    return choice_label(the_fit.selection or ())
+def _chosen(the_fit: Fit) -> Mapping[str, Any] | None:
+    """The candidate ``auto`` chose for this fit, or None for a named law."""
+    return next((row for row in the_fit.selection or () if row["chosen"]), None)
 
 
 def _coverage_sentence(bt: Backtest) -> str:
@@ -634,9 +634,9 @@ def _selection(the_fit: Fit) -> list[Block]:
     )
     parts: list[Block] = [Heading("How the law was chosen (auto)"), Text(lead)]
     if chosen is not None:
-        parts.append(Text(_why_chosen(rows, the_fit.search_report.get("auto", {}).get("errors", {})), "chosen-why"))
+        parts.append(Text(_why_chosen(chosen, rows), "chosen-why"))
     notes = any(row["note"] for row in rows)
-    headers = ("", "candidate", "params", "mean |error|", "max |error|", "weight", "median |error| per cut")
+    headers = ("", "candidate", "params", "mean |error|", "max |error|", "median |error| per cut")
     body = []
     for row in rows:
         cells = (
@@ -645,14 +645,13 @@ def _selection(the_fit: Fit) -> list[Block]:
             str(row["n_params"]),
             percent(row["score"]),
             percent(row["max_abs_rel_error"]),
-            f"{row['weight']:.2f}",
             "  ".join(percent(v) for v in row["per_cut"]) or "–",
         )
         body.append((*cells, row["note"]) if notes else cells)
     marked = tuple(i for i, row in enumerate(rows) if row["chosen"])
     caption = f"The {len(rows)} candidates, in the order tried; their back-tests are on these runs"
     headers = (*headers, *(("note",) if notes else ()))
-    parts.append(Table(headers, tuple(body), numeric=(2, 3, 4, 5, 6), caption=caption, marked=marked))
+    parts.append(Table(headers, tuple(body), numeric=(2, 3, 4, 5), caption=caption, marked=marked))
     parts.append(
         Text(
             "The choice saw only these runs. How well choosing this way does on runs it never saw is what the "
@@ -662,34 +661,20 @@ def _selection(the_fit: Fit) -> list[Block]:
     return parts
 
 
-def _why_chosen(rows: Sequence[Mapping[str, Any]], errors: Mapping[str, float]) -> str:
-    """Why ``auto`` forecasts as it does: the average against choosing one, and the chosen candidate against the
-    next best."""
-    ways = ""
-    if "average" in errors and "choose" in errors:
-        ways = (
-            f" Back-tested forward in scale (each cut learning from the cuts below it), the average erred "
-            f"{percent(errors['average'])} and choosing the best one "
-            f"{percent(errors['choose'])}."
-        )
-    chosen = [row for row in rows if row["chosen"]]
-    if len(chosen) > 1:
-        return (
-            f"auto forecasts with {choice_label(rows)}: each candidate weighted by the inverse of its mean squared "
-            "relative error beyond the cuts (Bates and Granger's combination of forecasts)." + ways
-        )
-    best = chosen[0]
+def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why ``auto`` chose this candidate: its score against the next best."""
+    label = selection_label(chosen)
     text = (
-        f"auto chose {selection_label(best)}: its predictions beyond the cuts erred least, {percent(best['score'])} "
-        "on average (the median |relative error| per cut)"
+        f"auto chose {label}: its predictions beyond the cuts erred least, {percent(chosen['score'])} on average "
+        "(the median |relative error| per cut)"
     )
     scored = [r for r in rows if not r["chosen"] and r["score"] is not None and math.isfinite(r["score"])]
     if not scored:
-        return text + "; no other candidate could be scored." + ways
+        return text + "; no other candidate could be scored."
     runner = min(scored, key=lambda r: r["score"])
-    if runner["score"] == best["score"]:
-        return text + f", tied with {selection_label(runner)}, which has more parameters or came later." + ways
-    return text + f", against {percent(runner['score'])} for the next best, {selection_label(runner)}." + ways
+    if runner["score"] == chosen["score"]:
+        return text + f", tied with {selection_label(runner)}, which has more parameters or came later."
+    return text + f", against {percent(runner['score'])} for the next best, {selection_label(runner)}."
 
 
 def _diagnostics_body(the_fit: Fit) -> list[Block]:
@@ -790,7 +775,7 @@ def _backtest_body(results: _Results, max_rows: int) -> list[Block]:
         rows.append(
             (
                 "law",
-                f"auto, choosing again on the runs below the cut alone: it chose {train_choice} "
+                f"auto, choosing again on the runs below the cut alone: it chose {selection_label(train_choice)} "
                 f"among {len(bt.train_fit.selection or ())} candidates",
             )
         )
