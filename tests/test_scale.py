@@ -4,6 +4,8 @@ points-versus-parameters check counts the runs with non-zero weight however the 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,7 +38,11 @@ def test_weights_scaled_by_1e9_or_1e_9_give_the_same_fit(chinchilla_240: lawfit.
     n = 16 if law == "power" else len(chinchilla_240)
     w = np.random.default_rng(seed).uniform(0.1, 10.0, n)
     options = {"x": "N"} if law == "power" else {}
-    fits = [lawfit.fit(data, law, weights=w * scale, **options) for scale in (1e-9, 1.0, 1e9)]
+    with (
+        warnings.catch_warnings()
+    ):  # some random weightings leave the 16-run power law weakly identified: not the point
+        warnings.simplefilter("ignore", lawfit.IdentifiabilityWarning)
+        fits = [lawfit.fit(data, law, weights=w * scale, **options) for scale in (1e-9, 1.0, 1e9)]
     assert all(f.converged for f in fits), [f.message for f in fits]
     for f in fits[::2]:
         for name, value in fits[1].params.items():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,7 +287,10 @@ def _build_many(law: Law, objective: Objective, options: SearchOptions) -> Calla
     return jax.jit(run_many)
 
 
-_COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
+#: Compiled programs kept in memory, least recently used dropped first: each holds machine code and its memory
+#: mappings, so a long session that fits many laws and shapes must not keep them all (the disk cache has them).
+MAX_PROGRAMS_IN_MEMORY = 128
+_COMPILED: OrderedDict[tuple[Any, ...], Callable[..., Any]] = OrderedDict()
 
 
 def compiled(
@@ -308,6 +312,7 @@ def compiled(
     shapes = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype), args)
     key = (build.__name__, law.key, objective, options, str(shapes), MEMORY_BUDGET)
     if key in _COMPILED:
+        _COMPILED.move_to_end(key)
         return _COMPILED[key]
     path = _export_path(law, key)
     exported = _load_exported(path) if path is not None else None
@@ -315,8 +320,10 @@ def compiled(
         exported = jax.export.export(build(law, objective, options))(*shapes)
         if path is not None:
             _save_exported(path, exported)
-    _COMPILED[key] = jax.jit(exported.call)
-    return _COMPILED[key]
+    _COMPILED[key] = program = jax.jit(exported.call)
+    while len(_COMPILED) > MAX_PROGRAMS_IN_MEMORY:
+        _COMPILED.popitem(last=False)
+    return program
 
 
 def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
