@@ -4,8 +4,6 @@ band exactly when there are bootstrap draws, the forecast interval marked, and d
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,6 +11,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.collections import PolyCollection
 
+from capabilities_data import BASE, EMERGENT, LLAMA2_7B, TARGET
 from lawfit.capabilities import (
     backtest_cutoff,
     components,
@@ -21,52 +20,21 @@ from lawfit.capabilities import (
     fit_exp_power_law,
     fit_pass_rate_law,
     fit_sigmoid,
-    forecast_coverage,
-    load_benchmarks,
     observational_scaling,
     pass_rates,
-    read_counts,
-    subsample_counts,
 )
 from lawfit.errors import LawfitError
 from lawfit.plot import figure, plot_components, plot_coverage, plot_pass_rates, plot_sigmoid
 
-DATA = Path(__file__).parent / "data"
-BASE = DATA / "observational_scaling_ruan2024" / "base_llm_benchmark_eval.csv"
-EMERGENT = DATA / "observational_scaling_ruan2024" / "base_llm_emergent_capability_eval.csv"
-COUNTS = DATA / "sampling_coverage_brown2024" / "pythia_math_per_problem_counts.csv"
-TARGET = "word_unscrambling_2_exact_match"
-LLAMA2_7B = 84e21
-
 
 @pytest.fixture(scope="module")
-def table():
-    return load_benchmarks(BASE, scores=EMERGENT)
-
-
-@pytest.fixture(scope="module")
-def analysis(table):
+def analysis():
     return observational_scaling(BASE, scores=EMERGENT, n_resamples=0)
 
 
 @pytest.fixture(scope="module")
-def cutoff(table):
-    return backtest_cutoff(table, TARGET, LLAMA2_7B, n_resamples=10, seed=0)
-
-
-@pytest.fixture(scope="module")
-def pythia():
-    counts = read_counts(COUNTS)
-    out = {}
-    for model in ("Pythia 160M", "Pythia 12B"):
-        n, c = subsample_counts(*counts[model], 100, seed=0)
-        curve = coverage_curve(n, c, n_resamples=20)
-        out[model] = {
-            "curve": curve,
-            "law": fit_exp_power_law(curve),
-            "forecast": forecast_coverage(n, c, [100, 1000, 10000], n_resamples=10),
-        }
-    return out
+def cutoff(benchmark_table):
+    return backtest_cutoff(benchmark_table, TARGET, LLAMA2_7B, n_resamples=10, seed=0)
 
 
 def _bands(ax):
@@ -77,8 +45,8 @@ def _bands(ax):
 # Components
 
 
-def test_components_one_line_per_family_on_a_log_flops_axis(analysis, table) -> None:
-    ax = plot_components(analysis, table).axes[0]
+def test_components_one_line_per_family_on_a_log_flops_axis(analysis, benchmark_table) -> None:
+    ax = plot_components(analysis, benchmark_table).axes[0]
     families = analysis.families
     laws = [line for line in ax.lines if line.get_gid() == "family law"]
     assert len(laws) == len(families.offsets) == 33
@@ -94,8 +62,8 @@ def test_components_one_line_per_family_on_a_log_flops_axis(analysis, table) -> 
     assert "25 models without FLOPs left out" in ax.get_title()
 
 
-def test_components_other_component_and_from_parts(analysis, table) -> None:
-    ax = plot_components(analysis.components, table, families=analysis.families, component=2).axes[0]
+def test_components_other_component_and_from_parts(analysis, benchmark_table) -> None:
+    ax = plot_components(analysis.components, benchmark_table, families=analysis.families, component=2).axes[0]
     assert ax.get_ylabel().startswith("PC2 score")
     slope = analysis.families.slope[1]
     line = next(line for line in ax.lines if line.get_gid() == "family law")
@@ -103,24 +71,24 @@ def test_components_other_component_and_from_parts(analysis, table) -> None:
     assert np.allclose(np.diff(y) / np.diff(np.log10(x)), slope)
     # A FamilyFit alone needs its components; components alone draw points, no lines.
     with pytest.raises(LawfitError, match="needs the components"):
-        plot_components(analysis.families, table)
-    bare = plot_components(analysis.components, table).axes[0]
+        plot_components(analysis.families, benchmark_table)
+    bare = plot_components(analysis.components, benchmark_table).axes[0]
     assert not bare.lines and len(bare.collections) > 0
     with pytest.raises(LawfitError, match="component from 1 to 3"):
-        plot_components(analysis, table, component=4)
+        plot_components(analysis, benchmark_table, component=4)
 
 
-def test_components_need_the_models_of_the_table(analysis, table) -> None:
+def test_components_need_the_models_of_the_table(analysis, benchmark_table) -> None:
     with pytest.raises(LawfitError, match="lacks 74 of the result's models"):
-        plot_components(analysis, table.select(np.arange(len(table)) % 2 == 0))
+        plot_components(analysis, benchmark_table.select(np.arange(len(benchmark_table)) % 2 == 0))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sigmoids
 
 
-def test_backtest_sigmoid_marks_the_held_out_models_hollow(cutoff, table) -> None:
-    fig = plot_sigmoid(cutoff, table)
+def test_backtest_sigmoid_marks_the_held_out_models_hollow(cutoff, benchmark_table) -> None:
+    fig = plot_sigmoid(cutoff, benchmark_table)
     left, right = fig.axes
     for ax, name in ((left, "components"), (right, "flops")):
         train = next(c for c in ax.collections if c.get_gid() == "train")
@@ -141,41 +109,41 @@ def test_backtest_sigmoid_marks_the_held_out_models_hollow(cutoff, table) -> Non
     assert np.all(held.get_offsets()[:, 0] > LLAMA2_7B)
     # With bootstrap draws the log-FLOPs curve has a band; one panel can be asked for.
     assert len(_bands(right)) == 1
-    assert len(plot_sigmoid(cutoff, table, x="flops").axes) == 1
+    assert len(plot_sigmoid(cutoff, benchmark_table, x="flops").axes) == 1
 
 
-def test_sigmoid_band_only_with_draws(table) -> None:
-    placed = table.select(~np.isnan(table.C))
+def test_sigmoid_band_only_with_draws(benchmark_table) -> None:
+    placed = benchmark_table.select(~np.isnan(benchmark_table.C))
     plain = fit_sigmoid(placed, TARGET, x="flops")
-    ax = plot_sigmoid(plain, table).axes[0]
+    ax = plot_sigmoid(plain, benchmark_table).axes[0]
     assert not _bands(ax) and ax.get_xscale() == "log"
     curve = next(line for line in ax.lines if line.get_gid() == "sigmoid")
     assert np.allclose(curve.get_ydata(), plain.predict(x=np.log(curve.get_xdata())[:, None]))
-    one = fit_sigmoid(table, TARGET, n_components=1, n_resamples=10)
-    ax = plot_sigmoid(one, table).axes[0]
+    one = fit_sigmoid(benchmark_table, TARGET, n_components=1, n_resamples=10)
+    ax = plot_sigmoid(one, benchmark_table).axes[0]
     assert len(_bands(ax)) == 1 and ax.get_xlabel() == "PC1 score"
     with pytest.raises(LawfitError, match="not of flops"):
-        plot_sigmoid(one, table, x="flops")
+        plot_sigmoid(one, benchmark_table, x="flops")
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Coverage
 
 
-def test_coverage_curve_band_law_and_forecast(pythia) -> None:
-    ax = plot_coverage(pythia).axes[0]
+def test_coverage_curve_band_law_and_forecast(pythia_coverage) -> None:
+    ax = plot_coverage(pythia_coverage).axes[0]
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "samples per problem k"
     assert ax.get_ylim() == (0.0, 1.02)
     curves = [line for line in ax.lines if line.get_gid() == "curve"]
     laws = [line for line in ax.lines if line.get_gid() == "law"]
     assert len(curves) == len(laws) == 2
     assert len([c for c in _bands(ax) if c.get_gid() == "band"]) == 2
-    twelve = pythia["Pythia 12B"]
+    twelve = pythia_coverage["Pythia 12B"]
     assert np.allclose(curves[1].get_ydata(), twelve["curve"].coverage)
     assert np.allclose(laws[1].get_ydata(), twelve["law"].predict(laws[1].get_xdata()))
     # The forecasts reach 10,000 samples with their interval marked; beyond the 100 drawn is shaded.
     forecast = [c for c in ax.containers if c.lines[0].get_gid() == "forecast"]
-    assert len(forecast) == 2 and np.allclose(forecast[1].lines[0].get_xdata(), [100, 1000, 10000])
+    assert len(forecast) == 2 and np.allclose(forecast[1].lines[0].get_xdata(), [10, 100, 1000, 10000])
     assert forecast[1].has_yerr
     assert ax.get_xlim()[1] > 10000
     assert any(p.get_label() == "beyond the samples drawn" for p in ax.patches)
@@ -212,20 +180,20 @@ def test_pass_rates_log_log_with_the_law() -> None:
 # Dispatch
 
 
-def test_figure_dispatches_the_capabilities_results(analysis, cutoff, table, pythia) -> None:
-    assert len(figure(analysis, table).axes[0].lines) == 33  # no target: the components
-    assert len(figure(analysis.components, table).axes) == 1
-    assert len(figure(analysis.families, table, components=analysis.components).axes[0].lines) == 33
-    assert len(figure(cutoff, table).axes) == 2
-    curve = pythia["Pythia 12B"]["curve"]
+def test_figure_dispatches_the_capabilities_results(analysis, cutoff, benchmark_table, pythia_coverage) -> None:
+    assert len(figure(analysis, benchmark_table).axes[0].lines) == 33  # no target: the components
+    assert len(figure(analysis.components, benchmark_table).axes) == 1
+    assert len(figure(analysis.families, benchmark_table, components=analysis.components).axes[0].lines) == 33
+    assert len(figure(cutoff, benchmark_table).axes) == 2
+    curve = pythia_coverage["Pythia 12B"]["curve"]
     assert figure(curve).axes[0].get_xlabel() == "samples per problem k"
-    assert figure(pythia["Pythia 12B"]["forecast"]).axes[0].get_xscale() == "log"
+    assert figure(pythia_coverage["Pythia 12B"]["forecast"]).axes[0].get_xscale() == "log"
     with_target = observational_scaling(BASE, scores=EMERGENT, target=TARGET, n_components=1, n_resamples=0)
-    assert figure(with_target, table).axes[0].get_xlabel() == "PC1 score"
+    assert figure(with_target, benchmark_table).axes[0].get_xlabel() == "PC1 score"
 
 
-def test_fitted_parts_agree_with_the_analysis(table) -> None:
-    fitted = components(table, 2)
-    laws = family_fit(table, fitted)
-    ax = plot_components(laws, table, components=fitted).axes[0]
+def test_fitted_parts_agree_with_the_analysis(benchmark_table) -> None:
+    fitted = components(benchmark_table, 2)
+    laws = family_fit(benchmark_table, fitted)
+    ax = plot_components(laws, benchmark_table, components=fitted).axes[0]
     assert len([line for line in ax.lines if line.get_gid() == "family law"]) == len(laws.offsets)

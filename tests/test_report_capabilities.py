@@ -14,14 +14,10 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from capabilities_data import BASE, COUNTS, EMERGENT, LLAMA2_7B, TARGET
 from lawfit.capabilities import (
-    coverage_curve,
-    fit_exp_power_law,
-    forecast_coverage,
     load_benchmarks,
     observational_scaling,
-    read_counts,
-    subsample_counts,
 )
 from lawfit.cli import main
 from lawfit.errors import LawfitError, OutputError
@@ -30,37 +26,10 @@ from lawfit.report.document import Folded, Plot, Table
 from lawfit.report.gather_capabilities import gather_capabilities
 from lawfit.report.render import render
 
-DATA = Path(__file__).parent / "data"
-BASE = DATA / "observational_scaling_ruan2024" / "base_llm_benchmark_eval.csv"
-EMERGENT = DATA / "observational_scaling_ruan2024" / "base_llm_emergent_capability_eval.csv"
-COUNTS = DATA / "sampling_coverage_brown2024" / "pythia_math_per_problem_counts.csv"
-TARGET = "word_unscrambling_2_exact_match"
-LLAMA2_7B = 84e21
-
-
-@pytest.fixture(scope="module")
-def table():
-    return load_benchmarks(BASE, scores=EMERGENT)
-
 
 @pytest.fixture(scope="module")
 def analysis():
     return observational_scaling(BASE, scores=EMERGENT, target=TARGET, cutoff=LLAMA2_7B, n_resamples=10)
-
-
-@pytest.fixture(scope="module")
-def pythia():
-    counts = read_counts(COUNTS)
-    out = {}
-    for model in ("Pythia 160M", "Pythia 12B"):
-        n, c = subsample_counts(*counts[model], 100, seed=0)
-        curve = coverage_curve(n, c, n_resamples=20)
-        out[model] = {
-            "curve": curve,
-            "law": fit_exp_power_law(curve),
-            "forecast": forecast_coverage(n, c, [10, 100, 1000, 10000], n_resamples=10),
-        }
-    return out
 
 
 def _tables(section):
@@ -71,8 +40,8 @@ def _tables(section):
 # Gathering: the Report as data
 
 
-def test_observational_report_says_what_the_analysis_found(analysis, table) -> None:
-    doc = gather_capabilities(observational=analysis, table=table)
+def test_observational_report_says_what_the_analysis_found(analysis, benchmark_table) -> None:
+    doc = gather_capabilities(observational=analysis, table=benchmark_table)
     assert [s.key for s in doc.sections] == ["components", "families", "target", "figures", "about"]
     # Components: the explained variance and loadings of each component.
     pcs = _tables(doc.section("components"))[0]
@@ -107,19 +76,19 @@ def test_observational_report_says_what_the_analysis_found(analysis, table) -> N
     ]
 
 
-def test_observational_report_without_a_target_or_table(table) -> None:
+def test_observational_report_without_a_target_or_table(benchmark_table) -> None:
     plain = observational_scaling(BASE, n_resamples=0)
     doc = gather_capabilities(observational=plain)
     assert type(doc.section("target").blocks[0]).__name__ == "Omitted"
     assert "need the table" in doc.section("figures").blocks[0].reason
 
 
-def test_coverage_report_says_what_each_model_found(pythia) -> None:
-    doc = gather_capabilities(coverage=pythia)
+def test_coverage_report_says_what_each_model_found(pythia_coverage) -> None:
+    doc = gather_capabilities(coverage=pythia_coverage)
     assert [s.key for s in doc.sections] == ["coverage", "forecasts", "figures", "about"]
     summary = _tables(doc.section("coverage"))[0]
     assert [row[0] for row in summary.rows] == ["Pythia 160M", "Pythia 12B"]
-    twelve = pythia["Pythia 12B"]
+    twelve = pythia_coverage["Pythia 12B"]
     row = summary.rows[1]
     assert row[1] == "128" and row[2] == "100"
     assert float(row[3]) == pytest.approx(twelve["curve"].coverage[-1], abs=5e-5)
@@ -146,28 +115,28 @@ def test_a_report_needs_results() -> None:
 # The page
 
 
-def test_the_page_runs_nothing_and_escapes_user_text(pythia) -> None:
-    named = {"<b>evil</b> & co": pythia["Pythia 12B"]}
+def test_the_page_runs_nothing_and_escapes_user_text(pythia_coverage) -> None:
+    named = {"<b>evil</b> & co": pythia_coverage["Pythia 12B"]}
     page = render(gather_capabilities(coverage=named, title="<script>alert(1)</script>"))
     assert "<script" not in page and "<b>evil" not in page
     assert "&lt;b&gt;evil&lt;/b&gt; &amp; co" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page.count("data:image/svg+xml;base64,") == 1
 
 
-def test_write_capabilities_report_refuses_a_file_lawfit_did_not_write(pythia, tmp_path: Path) -> None:
+def test_write_capabilities_report_refuses_a_file_lawfit_did_not_write(pythia_coverage, tmp_path: Path) -> None:
     mine = tmp_path / "notes.html"
     mine.write_text("my notes")
     with pytest.raises(OutputError, match="lawfit did not write it"):
-        write_capabilities_report(mine, coverage=pythia)
+        write_capabilities_report(mine, coverage=pythia_coverage)
     assert mine.read_text() == "my notes"
     with pytest.raises(OutputError, match="does not exist"):
-        write_capabilities_report(tmp_path / "missing" / "r.html", coverage=pythia)
-    path = write_capabilities_report(mine, coverage=pythia, force=True)
+        write_capabilities_report(tmp_path / "missing" / "r.html", coverage=pythia_coverage)
+    path = write_capabilities_report(mine, coverage=pythia_coverage, force=True)
     assert "Coverage per model" in path.read_text()
-    write_capabilities_report(path, coverage=pythia)  # its own report: overwritten without force
+    write_capabilities_report(path, coverage=pythia_coverage)  # its own report: overwritten without force
 
 
-def test_write_capabilities_report_refuses_the_benchmark_table(analysis, table, tmp_path: Path) -> None:
+def test_write_capabilities_report_refuses_the_benchmark_table(analysis, benchmark_table, tmp_path: Path) -> None:
     copy = tmp_path / "table.csv"
     copy.write_bytes(BASE.read_bytes())
     mine = load_benchmarks(copy)

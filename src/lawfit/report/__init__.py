@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,9 +157,11 @@ def write_report(
     gather.check_law_options(law, weight_growth, candidates)
     inputs = (runs,) if isinstance(runs, str | os.PathLike) else ()
     path = check_output(path, inputs=inputs, force=force, kinds=("report",))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LawfitWarning)
-        report = gather.gather(
+    return _write_page(
+        path,
+        inputs,
+        force,
+        lambda: gather.gather(
             runs,
             law,
             columns=columns,
@@ -179,12 +181,8 @@ def write_report(
             title=title,
             command=command,
             max_rows=max_rows,
-        )
-        page = render.render(report)
-    check_output(path, inputs=inputs, force=force, kinds=("report",))  # again: the work may have taken hours
-    write_atomic(path, page, what="the report")
-    _warn_again(caught)
-    return path
+        ),
+    )
 
 
 @renamed(bootstrap="n_resamples")
@@ -276,10 +274,12 @@ def write_sweep_report(
             )
     common = {"columns": columns, "format": format, "drop_bad": drop_bad, "seq_len": seq_len}
     common |= {"n_resamples": n_resamples, "seed": seed, "level": level, "title": title, "command": command}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", LawfitWarning)
-        if kind == "sweep":
-            report = gather_sweep.gather_sweep(
+    if kind == "sweep":
+        return _write_page(
+            path,
+            inputs,
+            force,
+            lambda: gather_sweep.gather_sweep(
                 source,
                 cell_by=cell_by,
                 skip_single=skip_single,
@@ -287,14 +287,11 @@ def write_sweep_report(
                 lr_law=lr_law,
                 batch_law=batch_law,
                 **common,
-            )
-        else:
-            report = gather_sweep.gather_critical_batch(source, target_loss=target_loss, x=x, **common)
-        page = render.render(report)
-    check_output(path, inputs=inputs, force=force, kinds=("report",))
-    write_atomic(path, page, what="the report")
-    _warn_again(caught)
-    return path
+            ),
+        )
+    return _write_page(
+        path, inputs, force, lambda: gather_sweep.gather_critical_batch(source, target_loss=target_loss, x=x, **common)
+    )
 
 
 def write_capabilities_report(
@@ -353,12 +350,23 @@ def write_capabilities_report(
     source = source.strip("'\"") if isinstance(source, str) else None  # the reader quotes a path
     inputs = (source,) if source is not None and os.path.isfile(source) else ()
     path = check_output(path, inputs=inputs, force=force, kinds=("report",))
+    return _write_page(
+        path,
+        inputs,
+        force,
+        lambda: gather_capabilities.gather_capabilities(
+            observational=observational, table=table, coverage=coverage, title=title, command=command
+        ),
+    )
+
+
+def _write_page(path: Path, inputs: Sequence[Any], force: bool, make: Callable[[], Any]) -> Path:
+    """Gather the report with ``make()`` (catching lawfit's warnings), render it, check ``path`` again (the work may
+    have taken hours, and a file may have appeared there) and write the page atomically; then warn again what was
+    caught."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LawfitWarning)
-        report = gather_capabilities.gather_capabilities(
-            observational=observational, table=table, coverage=coverage, title=title, command=command
-        )
-        page = render.render(report)
+        page = render.render(make())
     check_output(path, inputs=inputs, force=force, kinds=("report",))
     write_atomic(path, page, what="the report")
     _warn_again(caught)
