@@ -112,12 +112,17 @@ def test_the_spread_grows_as_the_errors_do_and_the_intervals_cover_new_errors() 
     assert np.mean((low <= actual) & (actual <= high)) == pytest.approx(0.9, abs=0.03)
 
 
-def test_biased_errors_give_asymmetric_intervals() -> None:
+def test_biased_errors_widen_both_sides_to_the_bias() -> None:
     rng = np.random.default_rng(1)
     d = rng.uniform(0.1, 1.0, 2000)
     e = 0.02 * d + 0.005 * rng.standard_normal(d.size)  # the law under-predicts, more so further out
-    low, high = _model(d, e, np.repeat(np.arange(4), 500)).interval(1.0, 1.0, 0.9)
-    assert high - 1.0 > 3 * (1.0 - low)
+    cal = _model(d, e, np.repeat(np.arange(4), 500))
+    low, high = cal.interval(1.0, 1.0, 0.9)
+    # Symmetric in log: the side the law erred to inside the runs is not trusted to hold beyond them.
+    assert np.log(high) == pytest.approx(-np.log(low), rel=1e-12)
+    # ... and as wide as the biased side needs: about 90% of fresh errors like these at d = 1 fall inside.
+    fresh = np.exp(0.02 + 0.005 * rng.standard_normal(4000))
+    assert np.mean((low <= fresh) & (fresh <= high)) == pytest.approx(0.9, abs=0.03)
 
 
 def test_errors_that_grow_with_the_cut_widen_the_intervals() -> None:

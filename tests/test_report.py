@@ -287,7 +287,7 @@ def test_candidate_names_are_escaped(hostile_fit: lawfit.Fit) -> None:
     assert '<tr class="marked"><td>chosen</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>' in text
     assert (
         "auto chose &lt;script&gt;alert(1)&lt;/script&gt;: its predictions beyond the cuts erred least, 1.50% on "
-        "average (the median |relative error| per cut), against 2.00% for the next best, a &amp; b &lt;i&gt;c&lt;/i&gt;"
+        "average (the mean |relative error| per cut), against 2.00% for the next best, a &amp; b &lt;i&gt;c&lt;/i&gt;"
         ", weights x scale^0.25." in text
     )
 

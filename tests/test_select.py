@@ -64,8 +64,8 @@ def test_auto_beats_chinchilla_beyond_1e21_and_its_intervals_cover(train_split, 
     # Issue 11's split, the selection run on the 217 runs below 1e21 only. Measured: auto chose the tied-exponent
     # law (overtraining) with weights growing as C^0.25: median |error| 0.65% and max 2.59% on the 23 runs at
     # C >= 1e21 (chinchilla itself: 0.87% and 2.78%; target max 2.5%, missed). Its 90% forecast intervals, calibrated
-    # on the errors of the choosing itself (leave one cut out), cover 21 of the 23 with a median half-width of 2.19%,
-    # 3.4 times the median error (target 3x, missed: the choice is unstable across the cuts, and the width says so).
+    # on the errors of the choosing itself (leave one cut out), cover 21 of the 23 with a median half-width of 1.61%,
+    # 2.5 times the median error (target: at most 3 times).
     _, test = train_split
     n, d, actual = test.column("N"), test.column("D"), test.column("loss")
     predicted = auto_train.predict(N=n, D=d)
@@ -74,7 +74,7 @@ def test_auto_beats_chinchilla_beyond_1e21_and_its_intervals_cover(train_split, 
     assert np.max(error) <= 0.027
     low, high = auto_train.predict_interval(0.9, N=n, D=d)
     assert np.count_nonzero((low <= actual) & (actual <= high)) >= 19
-    assert np.median((high - low) / 2 / predicted) <= 3.5 * np.median(error)
+    assert np.median((high - low) / 2 / predicted) <= 3.0 * np.median(error)
 
 
 def test_the_choice_sees_only_the_runs_not_their_names_or_order(train_split, auto_train: lawfit.Fit) -> None:

@@ -15,8 +15,9 @@ The error model (the assumptions, stated):
 - the *normalised* errors ``z = e / s(d)`` are exchangeable between the scales inside the runs and the target scale:
   the law errs per decade beyond its runs as it did inside them (split-conformal by scale).
 
-A forecast interval at level ``1 - a`` is ``predicted * exp([q_lo, q_hi] * s(d))``, where ``q_lo`` and ``q_hi`` are the
-conformal ``a/2`` and ``1 - a/2`` quantiles of the signed ``z`` (so a biased back-test gives an asymmetric interval),
+A forecast interval at level ``1 - a`` is ``predicted * exp([-q, q] * s(d))``, where ``q`` is the wider of the
+conformal ``a/2`` and ``1 - a/2`` quantiles of the signed ``z`` (a biased back-test widens both sides to its extent
+rather than shifting the interval: the side a law errs to, learnt from a few correlated cuts, can flip beyond them),
 times a widening factor that is itself judged on runs it never saw: the error model fitted on the lower cuts alone
 must cover the next cut's runs at the level, and the factor is how much wider it had to be (at least 1). Where
 the law errs more the higher the cut (misspecification that grows with scale, not only with distance) the intervals
@@ -497,8 +498,14 @@ def _why_not(law: Law, y: np.ndarray, nested: NestedBacktests | None, sigma0: fl
 
 
 def _conformal(z: np.ndarray, level: float) -> tuple[float, float]:
-    """Split-conformal lower and upper quantiles of ``z`` at ``level`` (inf where the sample is too small), with 0
-    inside the interval."""
+    """Split-conformal multipliers ``(-q, q)`` of the spread at ``level``: ``q`` is the wider of the ``a/2`` and
+    ``1 - a/2`` quantiles of the signed ``z`` (inf where the sample is too small).
+
+    Symmetric on purpose: the errors of one nested cut move together, so the side a law erred to inside the runs
+    rests on a few cuts and can flip beyond them (Chinchilla fitted below 1e21 FLOPs over-predicts beyond its
+    nested cuts and under-predicts its largest models above 1e21); a bias widens both sides to its extent instead
+    of shifting the interval.
+    """
     z = np.sort(z)
     n = z.size
     tail = (1.0 - level) / 2.0
@@ -506,7 +513,8 @@ def _conformal(z: np.ndarray, level: float) -> tuple[float, float]:
     hi_rank = math.ceil((n + 1) * (1.0 - tail))
     low = -math.inf if lo_rank < 1 else float(z[lo_rank - 1])
     high = math.inf if hi_rank > n else float(z[hi_rank - 1])
-    return min(low, 0.0), max(high, 0.0)
+    wider = max(-low, high, 0.0)
+    return -wider, wider
 
 
 def _growth(distance: np.ndarray, error: np.ndarray, sigma0: float) -> float:

@@ -190,7 +190,7 @@ class Fit:
         single runs about the fit (its residuals, resampled). ``of="forecast"`` bounds a new run *beyond* the fitted
         runs: the law's error measured in nested back-tests by scale inside the runs, grown with the distance of
         extrapolation, with the bootstrap's variance on top when there are draws (:mod:`lawfit.calibration` states
-        the method and its assumptions); it may be asymmetric. Without ``of``: :meth:`interval_of`.
+        the method and its assumptions). Without ``of``: :meth:`interval_of`.
 
         A forecast interval from runs that could not calibrate it falls back to the run interval and warns
         (:class:`~lawfit.CalibrationWarning`, with the reason).

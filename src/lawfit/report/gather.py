@@ -630,13 +630,13 @@ def _selection(the_fit: Fit) -> list[Block]:
         cuts = f" at {cal.by} = " + ", ".join(_g(c, 3) for c in cal.cuts)
     lead = (
         f"auto fitted each candidate below each of the nested cuts{cuts} and scored its predictions of the "
-        "runs above the cut: the median |relative error| per cut, averaged over the cuts so that each counts once."
+        "runs above the cut: the mean |relative error| per cut, averaged over the cuts so that each counts once."
     )
     parts: list[Block] = [Heading("How the law was chosen (auto)"), Text(lead)]
     if chosen is not None:
         parts.append(Text(_why_chosen(chosen, rows), "chosen-why"))
     notes = any(row["note"] for row in rows)
-    headers = ("", "candidate", "params", "mean |error|", "max |error|", "median |error| per cut")
+    headers = ("", "candidate", "params", "mean |error|", "max |error|", "mean |error| per cut")
     body = []
     for row in rows:
         cells = (
@@ -666,7 +666,7 @@ def _why_chosen(chosen: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) ->
     label = selection_label(chosen)
     text = (
         f"auto chose {label}: its predictions beyond the cuts erred least, {percent(chosen['score'])} on average "
-        "(the median |relative error| per cut)"
+        "(the mean |relative error| per cut)"
     )
     scored = [r for r in rows if not r["chosen"] and r["score"] is not None and math.isfinite(r["score"])]
     if not scored:
