@@ -157,3 +157,24 @@ def test_grid_of_wrong_shape_is_refused() -> None:
 def test_search_options_are_validated(field: str, value: float) -> None:
     with pytest.raises(lawfit.LawfitError, match=f"'{field}' parameter of SearchOptions"):
         SearchOptions(**{field: value})
+
+
+def test_batched_searches_of_two_to_five_rows_share_one_program() -> None:
+    # Nested back-tests make 1 + (1 to 4 cuts) searches per weighting: padded to 5 rows, every count is one program,
+    # and each row's result is its own (the spare rows are discarded).
+    from lawfit import search as engine
+    from lawfit.laws import power
+
+    n = np.logspace(6, 9, 12)
+    y = 2.0 + 300 * n**-0.3
+    options = SearchOptions(n_explore=8, n_polish=2)
+    before = len(engine._COMPILED)
+    results = {}
+    for rows in (2, 3, 5):
+        w = np.ones((rows, 12))
+        w[1:, 12 - rows :] = 0.0  # row i > 0 leaves out the largest runs
+        results[rows] = engine.search_many(power("N"), Objective("mse-log"), {"N": n}, y, w, options=options)
+        assert len(results[rows]) == rows
+    assert len(engine._COMPILED) - before <= 1
+    single = search(power("N"), Objective("mse-log"), {"N": n[:9]}, y[:9], np.ones(9), options=options)
+    assert results[3][1].params["alpha"] == pytest.approx(single.params["alpha"], rel=1e-6)

@@ -79,7 +79,7 @@ def test_auto_beats_chinchilla_beyond_1e21_and_its_intervals_cover(train_split, 
 
 def test_auto_on_datablations_is_not_misled_by_a_law_whose_median_error_hides_its_tail() -> None:
     # Issue 11's datablations split: fit the 128 runs with N < 1e9 (with unique tokens U), predict the 54 above.
-    # Scored by the median |error| beyond its nested cuts, auto (with these candidates, and with all its default
+    # Scored by the median |error| beyond its nested cuts, auto (between these two, and among all its default
     # ones) chose kaplan (3.3-4.5% median inside, but large misses), which erred 6.97% (median) on the 54; scored by
     # the mean |error|, it chooses data_constrained with weights growing with scale: 2.72% median, 27.0% max, within
     # 11% of the best candidate in hindsight (chinchilla, 2.44%); issue 11's 1.5% / 10% are out of reach for every
@@ -92,9 +92,11 @@ def test_auto_on_datablations_is_not_misled_by_a_law_whose_median_error_hides_it
     train, test = runs.select(small), runs.select(~small)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lawfit.LawfitWarning)
-        # Three of the default candidates, each with both weightings (the rest: tests/test_cli.py, the benchmark).
-        laws = [(name, lawfit.get_law(name)) for name in ("chinchilla", "data_constrained", "kaplan")]
-        candidates = [Candidate(name, law, growth) for name, law in laws for growth in (0.0, 0.25)]
+        # The two default candidates at stake (all of them: the benchmark; the choice among all: tests/test_cli.py).
+        candidates = [
+            Candidate("kaplan", lawfit.get_law("kaplan")),
+            Candidate("data_constrained", lawfit.get_law("data_constrained"), weight_growth=0.25),
+        ]
         auto = lawfit.fit(train, "auto", candidates=candidates)
         inputs = test.inputs(auto.law.inputs)
         predicted = auto.predict(**inputs)

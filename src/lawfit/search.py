@@ -413,6 +413,16 @@ def _padded_size(n: int) -> int:
     return max(32, 1 << (n - 1).bit_length())
 
 
+def _padded_rows(n: int) -> int:
+    # The searches of one batched program are padded (copies of the first) to 5, 10, 20, ... rows: nested back-tests
+    # make 1 + (1 to 4 cuts) rows per weighting, so one program serves every number of cuts, and padding costs work
+    # only when the runs allow fewer than 4 cuts, which is when they are few.
+    rows = 5
+    while rows < n:
+        rows *= 2
+    return rows
+
+
 def unit_weights(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weights divided by their mean over the runs with weight > 0 (per row of a 2-D array), and those means.
 
@@ -518,8 +528,9 @@ def search_many(
     internal = _internal_grid(law, seen_inputs, np.asarray(y)[seen], grid)
     unit, means = unit_weights(weights)
     columns, y_packed, w0 = pack_data(law, inputs, y, unit[0])
-    padded = np.zeros((weights.shape[0], w0.size))
-    padded[:, : weights.shape[1]] = unit
+    padded = np.zeros((_padded_rows(weights.shape[0]), w0.size))
+    padded[: weights.shape[0], : weights.shape[1]] = unit
+    padded[weights.shape[0] :] = padded[0]  # spare searches, discarded: they repeat the first
     data = (columns, y_packed, padded)
     out = jax.device_get(compiled(_build_many, law, objective, options, internal, data)(internal, data))
     return [
