@@ -227,7 +227,7 @@ def test_forecast_coverage_on_misspecified_synthetic_runs() -> None:
 
 def test_forecast_on_the_chinchilla_split() -> None:
     # Issue 11's split: fit the runs with C < 1e21, forecast the 23 at C >= 1e21. chinchilla's own forecast
-    # intervals: 21 of 23 covered, median half-width 1.8% (its median |error| is 0.87%). Before calibration the
+    # intervals: 21 of 23 covered, median half-width 1.64% (its median |error| is 0.87%). Before calibration the
     # uncalibrated run intervals covered 51% on the report's split.
     runs = lawfit.datasets.chinchilla(drop_highest_loss=5)
     c = runs.column("C")
