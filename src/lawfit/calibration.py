@@ -339,10 +339,10 @@ class Calibration:
                 continue
             k = _growth(self.distance[below], self.error[below], self.sigma0)
             spread = np.sqrt(self.sigma0**2 + (k * self.distance) ** 2)
-            low, high = _conformal(self.error[below] / spread[below], level)
+            _, high = _conformal(self.error[below] / spread[below], level)  # symmetric: (-high, high)
             e, s = self.error[here], spread[here]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(e > 0, e / (high * s), e / (low * s))
+                ratio = np.abs(e) / (high * s)
             ratios.append(np.where(np.isfinite(ratio), ratio, 0.0))
         if not ratios:
             return 1.0
