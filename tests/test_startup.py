@@ -68,6 +68,23 @@ def test_verbs_on_a_saved_fit_import_neither_jax_nor_pandas(verb: str, fit_files
     assert loaded == []
 
 
+def test_predicting_from_a_saved_fit_imports_no_search_selection_or_bootstrap(tmp_path: Path, chinchilla_fit) -> None:
+    """``lawfit predict`` on a fit without draws or calibration reads the law and evaluates it: lawfit's search, its
+    selection, the runs' reader, the bootstrap and the calibration (and hashlib, for the compile cache's keys) stay
+    unimported; each costs start-up time that bench_cli's predict ratio counts."""
+    assert chinchilla_fit.bootstrap is None and chinchilla_fit.calibration is None
+    chinchilla_fit.save(tmp_path / "plain.json")
+    heavy = ("lawfit.search", "lawfit.select", "lawfit.data", "lawfit.uncertainty", "lawfit.calibration", "hashlib")
+    probe = (
+        "import sys\nfrom lawfit.cli import main\n"
+        "status = main(['predict', 'plain.json', 'N=70e9', 'D=1.4e12'])\n"
+        f"print(status, sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip("\n").split("\n")[-1] == "0 []"
+
+
 def test_predictions_without_jax_equal_the_fitted_law(fit_files: Path, chinchilla_fit) -> None:
     """The numpy path of the CLI gives the loss the fit gives in this process (where JAX is loaded)."""
     _, loaded, output = _probe("predict", "fit.json", "N=70e9,1e9", "D=1.4e12,2e10", "--json", cwd=fit_files)

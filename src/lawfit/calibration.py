@@ -32,17 +32,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._checks import renamed
 from ._records import Fields
-from .data import Runs, budget_groups
 from .errors import LawfitError
 from .laws import Law
 from .objectives import Objective
-from .search import SearchOptions, SearchResult, search_many
+
+# A saved calibration is read (``lawfit predict``) without the search or the runs' reader: imported where used.
+if TYPE_CHECKING:
+    from .data import Runs
+    from .search import SearchOptions, SearchResult
 
 __all__ = [
     "Calibration",
@@ -153,6 +156,8 @@ def nested_cuts(scale: np.ndarray, weights: np.ndarray, n_params: int) -> list[f
     values = scale[used]
     if values.size == 0:
         return []
+    from .data import budget_groups
+
     labels = budget_groups(values, BUDGET_RTOL)
     n_budgets = int(labels.max()) + 1
     cuts: list[float] = []
@@ -226,6 +231,8 @@ def nested_backtests_batch(
     cuts = sorted(float(c) for c in cuts)
     rows = [np.where(scale < cut, w, 0.0) if cut else w for w in weight_rows for cut in (0.0, *cuts)]
     inputs, y = runs.inputs(law.inputs), runs.column(law.target)
+    from .search import search_many
+
     found = search_many(law, objective, inputs, y, np.vstack(rows), grid=grid, options=search_options)
     per_row = len(cuts) + 1
     return [

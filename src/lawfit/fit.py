@@ -7,25 +7,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import uncertainty as _unc
 from ._checks import renamed, warn_deprecated
 from ._records import FIT, Fields, check_schema, open_record, result_record, save_record
 from ._records import restore as _restore
-from .calibration import Calibration, NestedBacktests, growth_weights, nested_backtests, scale_of
-from .calibration import calibrate as _calibrate_law
-from .data import Runs, load_runs
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
 from .errors import CalibrationWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from .laws import BUILTIN_LAWS, Law, resolve_law
 from .laws import law_from_spec as _law_from_spec
 from .objectives import Objective, as_objective, read_objective
-from .search import SearchOptions, search
-from .select import Candidate, as_candidates, default_candidates, select, selection_lines
-from .uncertainty import Bootstrap
+
+# Loading a fit and predicting with it (``lawfit predict``) needs none of the search, the selection, the runs'
+# reader or the bootstrap: those modules are imported where they are used, so that the verbs that read a saved fit
+# start fast. A saved bootstrap or calibration imports its module when it is read.
+if TYPE_CHECKING:
+    from .calibration import Calibration, NestedBacktests
+    from .data import Runs
+    from .search import SearchOptions
+    from .select import Candidate
+    from .uncertainty import Bootstrap
 
 __all__ = ["INTERVALS", "SCHEMA_VERSION", "Fit", "calibrate", "fit", "load_fit"]
 
@@ -174,10 +177,14 @@ class Fit:
     @property
     def stderr(self) -> dict[str, float]:
         """Bootstrap standard errors of the parameters."""
+        from . import uncertainty as _unc
+
         return _unc.stderr(self)
 
     def intervals(self, level: float = 0.9) -> dict[str, tuple[float, float]]:
         """Bootstrap percentile intervals of the parameters at ``level``."""
+        from . import uncertainty as _unc
+
         return _unc.intervals(self, level)
 
     def predict_interval(
@@ -210,6 +217,8 @@ class Fit:
         >>> bool(fc_high - fc_low > run_high - run_low)
         True
         """
+        from . import uncertainty as _unc
+
         values = complete_inputs(self.law.inputs, inputs)
         kind = self._interval_kind(of, values)
         level = _unc.check_level(level)
@@ -266,7 +275,12 @@ class Fit:
         return "forecast" if beyond or self.bootstrap is None else "law"
 
     def _scale(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        by = self.calibration.by if self.calibration is not None else scale_of(self.law)
+        if self.calibration is not None:
+            by = self.calibration.by
+        else:
+            from .calibration import scale_of
+
+            by = scale_of(self.law)
         if by in values:
             return values[by]
         return 6.0 * values["N"] * values["D"]  # C of a law of N and D
@@ -285,6 +299,8 @@ class Fit:
         >>> round(value, 3)
         0.514
         """
+        from . import uncertainty as _unc
+
         value = float(np.asarray(quantity({k: np.asarray(v) for k, v in self.params.items()})))
         low, high = _unc.percentile_interval(_unc.derived_draws(self, quantity), level)
         return value, float(low), float(high)
@@ -306,6 +322,8 @@ class Fit:
         if self.calibration is not None:
             lines.append(f"forecast   {self.calibration.describe()}")
         if self.selection is not None:
+            from .select import selection_lines
+
             lines += ["", *selection_lines(self.selection)]
         lines.append("")
         width = max(9, *(len(n) for n in self.params))
@@ -315,6 +333,8 @@ class Fit:
             for name, value in self.params.items():
                 lines.append(f"  {name:<{width}}  {value:>14.6g}")
             return "\n".join(lines)
+        from . import uncertainty as _unc
+
         spreads, intervals = _unc.spread_texts(self), self.intervals(level)
         lines.insert(-1, f"bootstrap  {self.bootstrap.describe()}")
         lines.append(header + f"  {'stderr':>12}  {level:.0%} interval")
@@ -430,6 +450,8 @@ def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
     n_points = fields.integer(record, "n_points", "", minimum=1)
     boot = fields.obj(record, "bootstrap", "", default=None)
     if boot is not None:
+        from .uncertainty import Bootstrap
+
         boot = Bootstrap.from_dict(boot, n_params=len(law.params), fields=fields, path="bootstrap")
         if boot.residuals.size > n_points:
             raise fields.error(
@@ -437,6 +459,8 @@ def _read_fit(record: Any, fields: Fields, source: str) -> Fit:
             )
     cal = fields.obj(record, "calibration", "", default=None)
     if cal is not None:
+        from .calibration import Calibration
+
         cal = Calibration.from_dict(cal, fields=fields, path="calibration")
         if cal.by and not (cal.by in law.inputs or (cal.by == "C" and {"N", "D"} <= set(law.inputs))):
             raise fields.invalid("calibration.by", f"law {law.name} reads {', '.join(law.inputs)}, not {cal.by}")
@@ -634,6 +658,12 @@ def fit(
     >>> round(f.params["alpha"], 2)
     0.35
     """
+    from . import uncertainty as _unc
+    from .calibration import growth_weights
+    from .data import load_runs
+    from .search import search
+    from .select import as_candidates, default_candidates, select
+
     runs = load_runs(data, columns=columns)
     objective = as_objective(objective, "fit", delta=delta, reduction=reduction, weight_growth=weight_growth)
     weight_growth = objective.weight_growth
@@ -724,6 +754,9 @@ def calibrate(fit: Fit, data: Runs | Any, *, weights: Sequence[float] | np.ndarr
     >>> lawfit.calibrate(lawfit.fit(runs, "chinchilla"), runs).calibration.calibrated
     True
     """
+    from .calibration import growth_weights
+    from .data import load_runs
+
     runs = load_runs(data)
     if len(runs) != fit.n_points:
         raise LawfitError(
@@ -747,6 +780,9 @@ def _calibration(
     grid: np.ndarray | None = None,
     options: SearchOptions | None = None,
 ) -> Calibration:
+    from .calibration import calibrate as _calibrate_law
+    from .calibration import nested_backtests
+
     reason = ""
     if nested is None:
         try:

@@ -14,7 +14,6 @@ mu * |z - clip(z)|**2`` has the same minimum as ``f`` on the box, and its minimi
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections import OrderedDict
@@ -340,7 +339,7 @@ def _export_path(law: Law, key: tuple[Any, ...]) -> Path | None:
     folder = cache_folder("searches")
     if folder is None:
         return None
-    digest = hashlib.sha256(repr((key, __version__, _source_fingerprint(), jax.__version__)).encode())
+    digest = _sha256(repr((key, __version__, _source_fingerprint(), jax.__version__)).encode())
     return folder / f"{digest.hexdigest()}.jaxexport"
 
 
@@ -353,10 +352,18 @@ _HEADER = len(_EXPORT_MAGIC) + 64
 _FINGERPRINT: list[str] = []
 
 
+def _sha256(data: bytes = b"") -> Any:
+    """A SHA-256 hash object of ``data``; hashlib (OpenSSL, a few ms to load) is imported only by a search that
+    caches, not by the verbs that read a saved fit."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
 def _source_fingerprint() -> str:
     """A hash of lawfit's own source, so that an exported program never outlives the code that traced it."""
     if not _FINGERPRINT:
-        digest = hashlib.sha256()
+        digest = _sha256()
         for path in sorted(Path(__file__).parent.rglob("*.py")):
             digest.update(path.read_bytes())
         _FINGERPRINT.append(digest.hexdigest())
@@ -379,7 +386,7 @@ def _load_exported(path: Path) -> Any:
         len(blob) <= _HEADER
         or not blob.startswith(_EXPORT_MAGIC)
         or blob[len(_EXPORT_MAGIC) : len(_EXPORT_MAGIC) + 32] != key
-        or blob[len(_EXPORT_MAGIC) + 32 : _HEADER] != hashlib.sha256(payload).digest()
+        or blob[len(_EXPORT_MAGIC) + 32 : _HEADER] != _sha256(payload).digest()
     ):
         return None
     try:
@@ -394,7 +401,7 @@ def _save_exported(path: Path, exported: Any) -> None:
     partial = path.with_suffix(f".{os.getpid()}.partial")
     try:
         payload = bytes(exported.serialize())
-        blob = _EXPORT_MAGIC + bytes.fromhex(path.stem) + hashlib.sha256(payload).digest() + payload
+        blob = _EXPORT_MAGIC + bytes.fromhex(path.stem) + _sha256(payload).digest() + payload
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
         with os.fdopen(os.open(partial, flags, 0o600), "wb") as file:
