@@ -68,16 +68,25 @@ def test_verbs_on_a_saved_fit_import_neither_jax_nor_pandas(verb: str, fit_files
     assert loaded == []
 
 
-def test_predicting_from_a_saved_fit_imports_no_search_selection_or_bootstrap(tmp_path: Path, chinchilla_fit) -> None:
-    """``lawfit predict`` on a fit without draws or calibration reads the law and evaluates it: lawfit's search, its
+PLAIN_VERBS = {
+    "predict": ["predict", "plain.json", "N=70e9", "D=1.4e12"],
+    "optimal": ["optimal", "plain.json", "--compute", "1e21,1e22"],
+    "target": ["target", "plain.json", "--target-loss", "2.0"],
+    "inference": ["inference", "plain.json", "--target-loss", "2.0", "--inference-tokens", "1e12"],
+}
+
+
+@pytest.mark.parametrize("verb", list(PLAIN_VERBS))
+def test_verbs_on_a_plain_fit_skip_search_selection_and_bootstrap(verb: str, tmp_path: Path, chinchilla_fit) -> None:
+    """On a fit without draws or calibration, the verbs that read it evaluate the law: lawfit's search, its
     selection, the runs' reader, the bootstrap and the calibration (and hashlib, for the compile cache's keys) stay
-    unimported; each costs start-up time that bench_cli's predict ratio counts."""
+    unimported; each costs start-up time that bench_cli's ratios count."""
     assert chinchilla_fit.bootstrap is None and chinchilla_fit.calibration is None
     chinchilla_fit.save(tmp_path / "plain.json")
     heavy = ("lawfit.search", "lawfit.select", "lawfit.data", "lawfit.uncertainty", "lawfit.calibration", "hashlib")
     probe = (
         "import sys\nfrom lawfit.cli import main\n"
-        "status = main(['predict', 'plain.json', 'N=70e9', 'D=1.4e12'])\n"
+        f"status = main({PLAIN_VERBS[verb]!r})\n"
         f"print(status, sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)

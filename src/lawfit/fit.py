@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import renamed, warn_deprecated
+from ._checks import check_level, renamed, warn_deprecated
+from ._intervals import format_interval
 from ._records import FIT, Fields, check_schema, open_record, result_record, save_record
 from ._records import restore as _restore
 from .diagnostics import EXTRAPOLATION_LIMIT, extrapolation, fit_diagnostics
@@ -221,7 +222,7 @@ class Fit:
 
         values = complete_inputs(self.law.inputs, inputs)
         kind = self._interval_kind(of, values)
-        level = _unc.check_level(level)
+        level = check_level(level)
         self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
         self._check_converged()
         n_draws = 1 if self.bootstrap is None else self.bootstrap.n_resamples
@@ -341,7 +342,7 @@ class Fit:
         for name, value in self.params.items():
             low, high = intervals[name]
             lines.append(
-                f"  {name:<{width}}  {value:>14.6g}  {spreads[name]:>12}  {_unc.format_interval(low, high, least=4)}"
+                f"  {name:<{width}}  {value:>14.6g}  {spreads[name]:>12}  {format_interval(low, high, least=4)}"
             )
         if _unc.factors(self):
             lines.append(

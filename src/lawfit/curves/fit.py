@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .._checks import RESAMPLES_OR_NONE, Integer, Real, check, percent, renamed, warn_deprecated
+from .._intervals import percentile_interval
 from .._records import CURVE_FIT, Fields, check_schema, open_record, result_record, save_record
 from ..errors import BoundWarning, ConvergenceWarning, LawfitError, LawfitWarning
 from ..laws import Law
 from ..objectives import Objective, as_objective, read_objective
 from ..search import SearchOptions
-from ..uncertainty import percentile_interval
 from ._solve import Solution, fit_batch, polish_batch, split_params
 from .data import Curve
 from .laws import COARSE_RATIO, CURVE_LAWS, PREDICT_RATIO, features
@@ -833,7 +833,7 @@ def forecast(
     >>> f.calibrated, f.low < float(loss[-1]) < f.high
     (True, True)
     """
-    from ..uncertainty import check_level
+    from .._checks import check_level
 
     level = check_level(level)
     if until is None:

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_level, renamed
+from .._intervals import format_interval, format_number, interval_digits, percentile_interval
 from ..diagnostics import EXTRAPOLATION_LIMIT, extrapolation
 from ..errors import ExtrapolationWarning, LawfitError
 from ..fit import Fit
-from ..uncertainty import format_interval, format_number, interval_digits, percentile_interval
 from ._solve import check_cost, law_loss, minimise_log, optimal_allocation, solve_increasing_log, tokens_for_loss
 
 __all__ = ["Frontier", "InferencePlan", "compute_for_loss", "compute_optimal", "inference_optimal"]

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from .._checks import RESAMPLES_OR_NONE, check, renamed
+from .._intervals import percentile_interval
 from .._progress import Progress
 from ..data import Runs, budget_groups, load_runs
 from ..errors import LawfitError
-from ..uncertainty import percentile_interval
 
 __all__ = ["IsoFLOP", "PowerLaw", "envelope", "isoflop"]
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import RESAMPLES_OR_NONE, Integer, check, check_level, percent, renamed
+from .._intervals import format_interval
 from .._version import __version__
 from ..data import Runs, load_runs
 from ..diagnostics import identifiability_summary
@@ -35,7 +36,7 @@ from ..objectives import Objective, as_objective
 from ..plan import Frontier, compute_optimal
 from ..select import as_candidates, default_candidates, selection_label
 from ..uncertainty import bootstrap as _bootstrap
-from ..uncertainty import factors, format_interval, spread_texts
+from ..uncertainty import factors, spread_texts
 from ..validate import Backtest, backtest, check_split
 from .document import (
     Block,

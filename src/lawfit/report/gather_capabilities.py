@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._intervals import format_interval
 from .._version import __version__
 from ..errors import LawfitError
-from ..uncertainty import format_interval
 from .document import Block, Bullets, Facts, Folded, Heading, Omitted, Plot, Report, Section, Table, Text, Verdict
 
 if TYPE_CHECKING:

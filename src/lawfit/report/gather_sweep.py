@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from .._checks import Integer, check, check_level, renamed
+from .._intervals import format_interval
 from .._version import __version__
 from ..data import match_columns, read_table
 from ..errors import DataError, LawfitError, LawfitWarning
 from ..hparams import HparamLaw, Optima, Sweep, backtest_law, cell_optima, fit_law, load_sweep, published
 from ..hparams.batch import CriticalBatch, critical_batch
-from ..uncertainty import format_interval
 from .document import Block, Bullets, Facts, Heading, Omitted, Plot, Report, Section, Table, Text, Verdict, Warnings
 
 __all__ = ["gather_critical_batch", "gather_sweep", "kind_of"]
