@@ -6,7 +6,8 @@ load of the machine. The floors:
 
 - ``python -c "import numpy"`` for the verbs that only read a saved fit or print text: ``--help``, ``--version``,
   ``predict``, ``optimal``, ``target``, ``inference``, ``datasets`` (issue 13: ``--help`` and ``predict`` within
-  1.5x of it);
+  1.5x of it), and ``predict`` on the fit ``lawfit fit`` saves by default (law auto, calibrated: it prints the
+  forecast interval);
 - ``python -c "import jax.numpy as j; j.zeros(1)"`` for a warm ``fit`` of the 240 Chinchilla runs (``--dataset
   chinchilla --law chinchilla --drop-highest-loss 5``; issue 13: within 2x of it).
 
@@ -31,12 +32,14 @@ from pathlib import Path
 NUMPY_FLOOR = [sys.executable, "-c", "import numpy"]
 JAX_FLOOR = [sys.executable, "-c", "import jax.numpy as j; j.zeros(1)"]
 FIT = ["fit", "--dataset", "chinchilla", "--law", "chinchilla", "--drop-highest-loss", "5", "-q"]
+AUTO_FIT = ["fit", "--dataset", "chinchilla", "-q"]
 
 # verb label, arguments after `lawfit`, floor, target ratio (None: none set)
 VERBS: list[tuple[str, list[str], str, float | None]] = [
     ("--help", ["--help"], "numpy", 1.5),
     ("--version", ["--version"], "numpy", None),
     ("predict", ["predict", "fit.json", "N=70e9", "D=1.4e12"], "numpy", 1.5),
+    ("predict (auto fit)", ["predict", "auto.json", "N=70e9", "D=1.4e12"], "numpy", None),
     ("optimal", ["optimal", "fit.json", "--compute", "1e21,1e22,1e23"], "numpy", None),
     ("target", ["target", "fit.json", "--target-loss", "2.0"], "numpy", None),
     ("inference", ["inference", "fit.json", "--target-loss", "2.0", "--inference-tokens", "1e12"], "numpy", None),
@@ -77,6 +80,8 @@ def main() -> None:
             env.pop(name, None)
         # The saved fit the planning verbs read; this first fit also fills the compile caches.
         _seconds([*lawfit, *FIT, "-o", "fit.json"], folder, env)
+        # What `lawfit fit` saves by default (law auto, calibrated): predict prints its forecast interval.
+        _seconds([*lawfit, *AUTO_FIT, "-o", "auto.json"], folder, env)
         floors = {"numpy": NUMPY_FLOOR, "jax": JAX_FLOOR}
         print(f"lawfit verbs from the shell: median of {args.repeats} runs each after a warm-up, against the floor")
         print(f"measured alternately with them (numpy: {' '.join(NUMPY_FLOOR[1:])!r}; jax: {JAX_FLOOR[-1]!r})\n")

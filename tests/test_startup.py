@@ -68,30 +68,48 @@ def test_verbs_on_a_saved_fit_import_neither_jax_nor_pandas(verb: str, fit_files
     assert loaded == []
 
 
-PLAIN_VERBS = {
+# Verbs on fits without bootstrap draws: the plain fit of `lawfit fit --law NAME`, and the calibrated one of
+# `lawfit fit` (law auto), whose forecast interval predict prints.
+LIGHT_VERBS = {
     "predict": ["predict", "plain.json", "N=70e9", "D=1.4e12"],
     "optimal": ["optimal", "plain.json", "--compute", "1e21,1e22"],
     "target": ["target", "plain.json", "--target-loss", "2.0"],
     "inference": ["inference", "plain.json", "--target-loss", "2.0", "--inference-tokens", "1e12"],
+    "predict calibrated": ["predict", "calibrated.json", "N=70e9", "D=1.4e12", "--json"],
 }
 
 
-@pytest.mark.parametrize("verb", list(PLAIN_VERBS))
-def test_verbs_on_a_plain_fit_skip_search_selection_and_bootstrap(verb: str, tmp_path: Path, chinchilla_fit) -> None:
-    """On a fit without draws or calibration, the verbs that read it evaluate the law: lawfit's search, its
-    selection, the runs' reader, the bootstrap and the calibration (and hashlib, for the compile cache's keys) stay
-    unimported; each costs start-up time that bench_cli's ratios count."""
+@pytest.fixture(scope="module")
+def light_files(tmp_path_factory, chinchilla_fit, chinchilla_240) -> Path:
+    folder = tmp_path_factory.mktemp("light")
     assert chinchilla_fit.bootstrap is None and chinchilla_fit.calibration is None
-    chinchilla_fit.save(tmp_path / "plain.json")
-    heavy = ("lawfit.search", "lawfit.select", "lawfit.data", "lawfit.uncertainty", "lawfit.calibration", "hashlib")
+    chinchilla_fit.save(folder / "plain.json")
+    calibrated = lawfit.calibrate(chinchilla_fit, chinchilla_240)
+    assert calibrated.calibration.calibrated
+    calibrated.save(folder / "calibrated.json")
+    return folder
+
+
+@pytest.mark.parametrize("verb", list(LIGHT_VERBS))
+def test_verbs_on_a_fit_without_draws_skip_the_search_and_the_bootstrap(verb: str, light_files: Path) -> None:
+    """On a fit without draws, the verbs that read it evaluate the law (and a forecast interval from the saved
+    calibration): lawfit's search, its selection, the runs' reader and the bootstrap (and hashlib, for the compile
+    cache's keys) stay unimported, and the calibration's module unless the fit has one; each costs start-up time
+    that bench_cli's ratios count."""
+    heavy = ["lawfit.search", "lawfit.select", "lawfit.data", "lawfit.uncertainty", "hashlib"]
+    if "calibrated.json" not in LIGHT_VERBS[verb]:
+        heavy.append("lawfit.calibration")
     probe = (
         "import sys\nfrom lawfit.cli import main\n"
-        f"status = main({PLAIN_VERBS[verb]!r})\n"
+        f"status = main({LIGHT_VERBS[verb]!r})\n"
         f"print(status, sorted(m for m in {heavy!r} if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=light_files, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.rstrip("\n").split("\n")[-1] == "0 []"
+    *lines, last = out.stdout.rstrip("\n").split("\n")
+    assert last == "0 []"
+    if verb == "predict calibrated":
+        assert json.loads("\n".join(lines))["of"] == "forecast"
 
 
 def test_predictions_without_jax_equal_the_fitted_law(fit_files: Path, chinchilla_fit) -> None:

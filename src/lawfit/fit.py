@@ -218,27 +218,26 @@ class Fit:
         >>> bool(fc_high - fc_low > run_high - run_low)
         True
         """
-        from . import uncertainty as _unc
-
         values = complete_inputs(self.law.inputs, inputs)
         kind = self._interval_kind(of, values)
         level = check_level(level)
         self._check_extrapolation(values, EXTRAPOLATION_LIMIT)
         self._check_converged()
-        n_draws = 1 if self.bootstrap is None else self.bootstrap.n_resamples
         if kind == "forecast":
             cal = self.calibration
             if cal is not None and cal.calibrated:
+                if self.bootstrap is None:  # one value per point, as the prediction itself: nothing to chunk
+                    predicted = self.law.predict(self.params, **values)
+                    return cal.interval(predicted, cal.distance_of(self._scale(values)), level, 0.0)
+                from . import uncertainty as _unc
 
                 def forecast(points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
                     predicted = self.law.predict(self.params, **points)
-                    extra = 0.0
-                    if self.bootstrap is not None:
-                        with np.errstate(divide="ignore", invalid="ignore"):
-                            extra = np.nanvar(np.log(_unc.prediction_draws(self, points)), axis=0)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        extra = np.nanvar(np.log(_unc.prediction_draws(self, points)), axis=0)
                     return cal.interval(predicted, cal.distance_of(self._scale(points)), level, extra)
 
-                return _unc.over_points(values, n_draws, forecast)
+                return _unc.over_points(values, self.bootstrap.n_resamples, forecast)
             reason = cal.note if cal is not None else "the fit was not calibrated (fit with calibrate=True)"
             warnings.warn(
                 CalibrationWarning(
@@ -248,6 +247,9 @@ class Fit:
                 stacklevel=2,
             )
             kind = "run"
+        from . import uncertainty as _unc
+
+        n_draws = 1 if self.bootstrap is None else self.bootstrap.n_resamples
         draws = _unc.prediction_draws if kind == "law" else _unc.run_draws
         return _unc.over_points(values, n_draws, lambda points: _unc.percentile_interval(draws(self, points), level))
 
