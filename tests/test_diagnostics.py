@@ -66,6 +66,25 @@ def test_extrapolation_warning_carries_its_figures(chinchilla_fit) -> None:
     chinchilla_fit.predict(N=1e13, D=2e13, extrapolation_limit=1e4)  # a stated wider limit: silent
 
 
+def test_tokens_per_parameter_outside_the_runs_span_warn(chinchilla_fit) -> None:
+    """N and D each within 10x of the runs, but their ratio far outside the runs' D/N: the law was not fitted in
+    that regime (the undertrained 1.1B model on 1e8 tokens of the datablations runs, D/N = 0.09, is such a case)."""
+    low, high = chinchilla_fit.runs_summary["ranges"]["D/N"]
+    n = 1e8  # N and D stay within 10x of the runs' largest
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chinchilla_fit.predict(N=n, D=n * high * 5)  # 5x the largest ratio: within the limit
+        chinchilla_fit.predict(N=n, D=n * low / 5)
+    with pytest.warns(lawfit.ExtrapolationWarning, match="times the largest of the runs") as caught:
+        chinchilla_fit.predict(N=n, D=n * high * 20)
+    data = caught[0].message.data
+    assert data["input"] == "D/N" and data["largest"] == high and data["value"] == pytest.approx(20 * high)
+    with pytest.warns(lawfit.ExtrapolationWarning, match="of the smallest of the runs") as caught:
+        chinchilla_fit.predict(N=n, D=n * low / 20)
+    data = caught[0].message.data
+    assert data["input"] == "D/N" and data["smallest"] == low and data["value"] == pytest.approx(low / 20)
+
+
 def test_diagnostics_survive_save_and_load(tmp_path) -> None:
     n = np.logspace(7, 10, 12)
     f = _quiet_fit({"N": n, "loss": 1.8 + 400.0 * n**-0.32}, "E + A*B*N**-alpha", objective="mse-log")

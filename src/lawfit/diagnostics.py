@@ -199,7 +199,9 @@ def fit_diagnostics(law: Any, result: Any, *, draws: np.ndarray | None = None) -
 def extrapolation(
     inputs: Mapping[str, np.ndarray], ranges: Mapping[str, Sequence[float]], limit: float = EXTRAPOLATION_LIMIT
 ) -> ExtrapolationWarning | None:
-    """An :class:`ExtrapolationWarning` if an input goes beyond ``limit`` times its largest training value."""
+    """An :class:`ExtrapolationWarning` if an input goes beyond ``limit`` times its largest training value, or, for
+    a law of N and D, if the tokens per parameter D/N leave the runs' span by more than ``limit`` times on either
+    side (a law fitted near 20 tokens per parameter says little at 2,000 or at 0.1: Gadre et al. 2024)."""
     for name, values in inputs.items():
         if name not in ranges:
             continue
@@ -213,6 +215,23 @@ def extrapolation(
                 input=name,
                 value=worst,
                 largest=largest,
+                limit=float(limit),
+            )
+    if "N" in inputs and "D" in inputs and "D/N" in ranges:
+        low, high = (float(v) for v in ranges["D/N"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.asarray(inputs["D"], dtype=np.float64) / np.asarray(inputs["N"], dtype=np.float64)
+        most, least = float(np.max(ratio)), float(np.min(ratio))
+        if most > limit * high or least < low / limit:
+            value, side, bound = (most, "largest", high) if most > limit * high else (least, "smallest", low)
+            times = f"{value / bound:.3g} times" if side == "largest" else f"1/{bound / value:.3g} of"
+            return ExtrapolationWarning(
+                f"Extrapolation: D/N = {value:.3g} tokens per parameter is {times} the {side} of the runs "
+                f"({bound:.3g}), beyond the {limit:g}x limit; the law was not fitted in that regime: trust the "
+                "prediction less, and fit runs with such ratios before relying on it.",
+                input="D/N",
+                value=value,
+                **{side: bound},
                 limit=float(limit),
             )
     return None

@@ -94,7 +94,8 @@ class BoundWarning(LawfitWarning):
 
 
 class ExtrapolationWarning(LawfitWarning):
-    """A prediction lies beyond ``data["limit"]`` times the largest training value of ``data["input"]``."""
+    """A prediction lies beyond ``data["limit"]`` times the largest training value of ``data["input"]`` (or, for
+    ``input`` ``"D/N"``, the tokens per parameter, below 1/limit of the smallest: ``data["smallest"]``)."""
 
 
 class DataWarning(LawfitWarning):

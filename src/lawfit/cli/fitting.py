@@ -61,7 +61,8 @@ def add_verbs(verbs: Any) -> None:
         "predict",
         help="predict loss from a saved fit",
         description="Predict the loss at given sizes from a saved fit, with an interval when the fit has bootstrap "
-        "draws or is calibrated. A size beyond 10x the largest run's warns (ExtrapolationWarning).",
+        "draws or is calibrated. A size beyond 10x the largest run's, or tokens per parameter D/N 10x outside the "
+        "runs' span, warns (ExtrapolationWarning).",
     )
     p.add_argument("fit", metavar="FIT.json", help="a fit saved by `lawfit fit ... -o FIT.json`")
     p.add_argument("sizes", nargs="+", metavar="NAME=VALUE", help="N=..., D=..., C=...; comma lists allowed")
