@@ -226,16 +226,18 @@ class Fit:
         if kind == "forecast":
             cal = self.calibration
             if cal is not None and cal.calibrated:
-                if self.bootstrap is None:  # one value per point, as the prediction itself: nothing to chunk
-                    predicted = self.law.predict(self.params, **values)
-                    return cal.interval(predicted, cal.distance_of(self._scale(values)), level, 0.0)
-                from . import uncertainty as _unc
 
                 def forecast(points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
                     predicted = self.law.predict(self.params, **points)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        extra = np.nanvar(np.log(_unc.prediction_draws(self, points)), axis=0)
+                    extra = 0.0
+                    if self.bootstrap is not None:
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            extra = np.nanvar(np.log(_unc.prediction_draws(self, points)), axis=0)
                     return cal.interval(predicted, cal.distance_of(self._scale(points)), level, extra)
+
+                if self.bootstrap is None:  # one value per point, as the prediction itself: nothing to chunk
+                    return forecast(values)
+                from . import uncertainty as _unc
 
                 return _unc.over_points(values, self.bootstrap.n_resamples, forecast)
             reason = cal.note if cal is not None else "the fit was not calibrated (fit with calibrate=True)"
